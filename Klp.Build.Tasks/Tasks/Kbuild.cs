@@ -1,0 +1,80 @@
+using Klp.Build.Diagnostics;
+using Klp.Build.Kbuild;
+using Klp.Build.Processes;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+
+namespace Klp.Build.Tasks;
+
+/// <summary>
+/// Runs the target kernel's kbuild on the module directory (make -C KDIR M=dir), turning gcc, ld and modpost
+/// output into diagnostics on the project's own files.
+/// </summary>
+public sealed class Kbuild : ToolTask
+{
+    [Required] public string KernelBuildDirectory { get; set; } = "";
+    [Required] public string WorkspaceDirectory { get; set; } = "";
+    [Required] public string ProjectDirectory { get; set; } = "";
+    [Required] public string KbuildArch { get; set; } = "";
+    public string? CrossCompile { get; set; }
+    public string Goal { get; set; } = "modules";
+    public int Jobs { get; set; }
+    public bool Verbose { get; set; }
+    public string? ProjectFile { get; set; }
+
+    /// <summary>Functions the registration refers to, with ItemSpec = symbol and metadata Description.</summary>
+    public ITaskItem[] ProjectSymbols { get; set; } = [];
+
+    private KbuildOutputParser? _parser;
+    private string? _lastMakeFailure;
+
+    protected override string ToolName => "make";
+
+    protected override string GenerateFullPathToTool() => ProcessRunner.FindOnPath("make") ?? "make";
+
+    protected override MessageImportance StandardOutputLoggingImportance => MessageImportance.Normal;
+    protected override MessageImportance StandardErrorLoggingImportance => MessageImportance.Normal;
+
+    public override bool Execute()
+    {
+        var workspace = new KbuildWorkspace(WorkspaceDirectory, ProjectDirectory);
+        var descriptions = ProjectSymbols.ToDictionary(s => s.ItemSpec, s => s.GetMetadata("Description"));
+        _parser = new KbuildOutputParser(workspace.MapToProject, descriptions.Keys.ToHashSet(),
+            symbol => descriptions.GetValueOrDefault(symbol), ProjectFile);
+        EnvironmentVariables = [.. EnvironmentVariables ?? [], "LC_ALL=C"];
+        return base.Execute();
+    }
+
+    protected override string GenerateCommandLineCommands()
+    {
+        var command = new CommandLineBuilder();
+        command.AppendSwitch("-C");
+        command.AppendFileNameIfNotNull(KernelBuildDirectory);
+        command.AppendSwitch($"-j{(Jobs > 0 ? Jobs : Environment.ProcessorCount)}");
+        command.AppendSwitchIfNotNull("M=", Path.GetFullPath(WorkspaceDirectory));
+        command.AppendSwitchIfNotNull("ARCH=", KbuildArch);
+        if (!string.IsNullOrEmpty(CrossCompile)) command.AppendSwitchIfNotNull("CROSS_COMPILE=", CrossCompile);
+        if (Verbose) command.AppendSwitch("V=1");
+        command.AppendSwitch(Goal);
+        return command.ToString();
+    }
+
+    protected override void LogEventsFromTextOutput(string singleLine, MessageImportance messageImportance)
+    {
+        if (KbuildOutputParser.IsMakeFailure(singleLine) || singleLine.Contains("No such file or directory", StringComparison.Ordinal))
+            _lastMakeFailure ??= singleLine.Trim();
+        var diagnostic = _parser!.Parse(singleLine);
+        if (diagnostic is not null)
+            Log.LogDiagnostic(diagnostic);
+        else if (!KbuildOutputParser.IsMakeFailure(singleLine) || !_parser.SawError)
+            Log.LogMessage(messageImportance, singleLine);
+    }
+
+    protected override bool HandleTaskExecutionErrors()
+    {
+        if (_parser?.SawError == true || Log.HasLoggedErrors) return false;
+        Log.LogError(null, "KLP2005", null, DiagnosticLogging.HelpLink("KLP2005"), ProjectFile, 0, 0, 0, 0,
+            $"kbuild failed (make exited with {ExitCode}){(_lastMakeFailure is null ? "" : $": {_lastMakeFailure}")}. Build with -p:KbuildVerbose=true -v:n to see its commands.");
+        return false;
+    }
+}

@@ -1,0 +1,22 @@
+using Klp.Build.Diagnostics;
+using Microsoft.Build.Framework;
+
+namespace Klp.Build.Tasks;
+
+/// <summary>Copies the finished module into the output directory by rename, so bin/ never holds half a module.</summary>
+public sealed class PublishKernelModule : KlpTask
+{
+    [Required] public string SourceFile { get; set; } = "";
+    [Required] public string DestinationFile { get; set; } = "";
+
+    protected override void Run(DiagnosticBag diagnostics)
+    {
+        if (!File.Exists(SourceFile))
+        {
+            diagnostics.Error("KLP2005", $"kbuild finished without writing {SourceFile}: build with -p:KbuildVerbose=true to see its commands.");
+            return;
+        }
+        AtomicFile.Copy(SourceFile, DestinationFile);
+        File.SetLastWriteTimeUtc(DestinationFile, DateTime.UtcNow);
+    }
+}
