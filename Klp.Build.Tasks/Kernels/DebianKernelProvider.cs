@@ -146,10 +146,10 @@ public sealed class DebianKernelProvider(DebianArchive archive, KernelCache cach
             return DiagnosticException.Error("KLP1006",
                 $"'{release}' is a {architecture.Debian} kernel and dpkg does not know that architecture here: run 'sudo dpkg --add-architecture {architecture.Debian} && sudo apt-get update'.");
         var series = Regex.Match(release, @"^\d+\.\d+").Value;
-        var flavour = release[(release.LastIndexOf('-') + 1)..];
+        string Shape(string r) => Regex.Replace(r, @"\d+", "#");
         var near = archive.PackageNames($"linux-headers-{series}")
             .Select(n => n["linux-headers-".Length..])
-            .Where(r => r.EndsWith("-" + flavour, StringComparison.Ordinal))
+            .Where(r => Shape(r) == Shape(release))
             .OrderBy(r => r, ReleaseComparer.Instance).TakeLast(3).ToList();
         var hint = near.Count > 0 ? $" Releases of {series} the archive serves include: {string.Join(", ", near)}." : "";
         return DiagnosticException.Error("KLP1001",

@@ -32,13 +32,25 @@ public sealed class KernelTargetResolver(DebianKernelProvider debian, string mod
         if (!File.Exists(Path.Combine(full, ".config")) || !File.Exists(Path.Combine(full, "Makefile")))
             throw DiagnosticException.Error("KLP1004",
                 $"{what} '{full}' is not a configured kernel tree (it needs .config and Makefile): point it at a kernel build directory or an installed linux-headers tree.");
-        var releaseFile = Path.Combine(full, "include", "config", "kernel.release");
-        if (!File.Exists(releaseFile))
-            throw DiagnosticException.Error("KLP1004",
+        var release = ReleaseOf(full)
+            ?? throw DiagnosticException.Error("KLP1004",
                 $"{what} '{full}' has no include/config/kernel.release: run 'make modules_prepare' in it first.");
         var config = KernelConfig.Load(Path.Combine(full, ".config"));
         var architecture = KernelArchitecture.FromConfig(config)
             ?? throw DiagnosticException.Error("KLP1004", $"{what} '{full}' is configured for an architecture this SDK does not build for (x86_64, arm64, ppc64le, s390x).");
-        return new KernelTarget(File.ReadAllText(releaseFile).Trim(), kind, full, architecture);
+        return new KernelTarget(release, kind, full, architecture);
+    }
+
+    /// <summary>Debian's headers override KERNELRELEASE in .kernelvariables (their kernel.release holds the upstream version).</summary>
+    private static string? ReleaseOf(string tree)
+    {
+        var variables = Path.Combine(tree, ".kernelvariables");
+        if (File.Exists(variables))
+        {
+            var match = System.Text.RegularExpressions.Regex.Match(File.ReadAllText(variables), @"^override KERNELRELEASE = (\S+)", System.Text.RegularExpressions.RegexOptions.Multiline);
+            if (match.Success) return match.Groups[1].Value;
+        }
+        var releaseFile = Path.Combine(tree, "include", "config", "kernel.release");
+        return File.Exists(releaseFile) ? File.ReadAllText(releaseFile).Trim() : null;
     }
 }

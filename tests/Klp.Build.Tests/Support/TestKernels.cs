@@ -16,14 +16,14 @@ public static class TestKernels
             "klp-build", "test-kernels");
 
     /// <summary>The newest amd64 release of a series that the archive serves, e.g. "6.1.0-56-amd64".</summary>
-    public static string NewestRelease(string series)
+    public static string NewestRelease(string series, string flavour = "amd64")
     {
-        var pattern = series == "6.1" ? @"^linux-image-(6\.1\.0-\d+-amd64)$" : $@"^linux-image-({System.Text.RegularExpressions.Regex.Escape(series)}\.\d+\+deb\d+-amd64)$";
-        var result = ProcessRunner.Run("apt-cache", ["pkgnames", "linux-image-" + series]);
+        var pattern = series == "6.1" ? $@"^linux-headers-(6\.1\.0-\d+-{flavour})$" : $@"^linux-headers-({System.Text.RegularExpressions.Regex.Escape(series)}\.\d+\+deb\d+-{flavour})$";
+        var result = ProcessRunner.Run("apt-cache", ["pkgnames", "linux-headers-" + series]);
         var releases = result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(name => System.Text.RegularExpressions.Regex.Match(name.Trim(), pattern))
             .Where(m => m.Success).Select(m => m.Groups[1].Value).ToList();
-        if (releases.Count == 0) throw new InvalidOperationException($"apt-cache knows no linux-image for series {series}: run apt-get update");
+        if (releases.Count == 0) throw new InvalidOperationException($"apt-cache knows no linux-headers for series {series}-{flavour}: run apt-get update");
         return releases.OrderBy(r => r, new VersionishComparer()).Last();
     }
 
