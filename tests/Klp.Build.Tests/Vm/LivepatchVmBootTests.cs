@@ -111,4 +111,18 @@ public sealed class LivepatchVmBootTests(Kernel61Fixture kernel, ITestOutputHelp
         diagnostic.Message.ShouldContain("Unknown symbol saved_command_line");
         result.Checks[0].Outputs.Keys.ShouldBe([VmPhase.Unpatched]);
     }
+
+    [Fact]
+    public void VmThatDoesNotFinishInTimeIsKilledAndReportedAsKlp5005()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var result = Run(Test(kernel.CmdlinePatch, new VmCheck("cat /proc/cmdline")) with { Timeout = TimeSpan.FromSeconds(2) });
+
+        clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(30));
+        result.Passed.ShouldBeFalse();
+        var diagnostic = result.Diagnostics.ShouldHaveSingleItem();
+        diagnostic.Code.ShouldBe("KLP5005");
+        diagnostic.Message.ShouldContain("did not finish within 2 s");
+        diagnostic.Message.ShouldContain(result.ConsoleLog!);
+    }
 }
