@@ -125,4 +125,20 @@ public sealed class LivepatchVmBootTests(Kernel61Fixture kernel, ITestOutputHelp
         diagnostic.Message.ShouldContain("did not finish within 2 s");
         diagnostic.Message.ShouldContain(result.ConsoleLog!);
     }
+
+    [Fact]
+    public void AutoAcceleratorProbesKvmOnceWithinFifteenSeconds()
+    {
+        var work = Directory.CreateTempSubdirectory("klp-vm-probe-").FullName;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var first = Qemu.ResolveAccelerator("auto", "/usr/bin/qemu-system-x86_64", kernel.Kernel, "/bin/busybox", work, output.WriteLine);
+        var firstTime = clock.Elapsed;
+        var second = Qemu.ResolveAccelerator("auto", "/usr/bin/qemu-system-x86_64", kernel.Kernel, "/bin/busybox", work, output.WriteLine);
+
+        first.ShouldBeOneOf("kvm", "tcg");
+        second.ShouldBe(first);
+        firstTime.ShouldBeLessThan(TimeSpan.FromSeconds(25));
+        (clock.Elapsed - firstTime).ShouldBeLessThan(TimeSpan.FromSeconds(1));
+        Qemu.ResolveAccelerator("tcg", "q", "k", "b", work, output.WriteLine).ShouldBe("tcg");
+    }
 }
