@@ -1,0 +1,77 @@
+namespace Klp.Build.Vm;
+
+/// <summary>The initramfs written for a test, and what the guest will run.</summary>
+public sealed record Initramfs(string Path, GuestPlan Plan, IReadOnlyList<string> Entries);
+
+/// <summary>
+/// Builds the guest initramfs: static busybox at /bin/busybox with a symlink per applet, /init, the patch module,
+/// the prerequisite modules (decompressed on the host), setup commands and checks as scripts under /klp.
+/// </summary>
+public static class InitramfsBuilder
+{
+    public const string FileName = "initrd.gz";
+
+    public static Initramfs Build(LivepatchVmTest test, string busybox, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var archive = new CpioArchive();
+        AddUserland(archive, busybox);
+
+        var patchPath = "klp/" + ModuleFiles.UncompressedName(test.PatchModule);
+        archive.AddFile(patchPath, ModuleFiles.ReadDecompressed(test.PatchModule));
+
+        var prerequisites = new List<string>();
+        for (var i = 0; i < test.PrerequisiteModules.Count; i++)
+        {
+            var guest = $"klp/modules/{i:D2}-{ModuleFiles.UncompressedName(test.PrerequisiteModules[i])}";
+            archive.AddFile(guest, ModuleFiles.ReadDecompressed(test.PrerequisiteModules[i]));
+            prerequisites.Add("/" + guest);
+        }
+
+        var setup = new List<string>();
+        for (var i = 0; i < test.SetupCommands.Count; i++)
+        {
+            var guest = $"klp/setup/{i}.sh";
+            archive.AddFile(guest, test.SetupCommands[i] + "\n", 0b111_101_101);
+            setup.Add("/" + guest);
+        }
+
+        var checks = new List<GuestCheck>();
+        for (var i = 0; i < test.Checks.Count; i++)
+        {
+            var guest = $"klp/checks/c{i}.sh";
+            archive.AddFile(guest, test.Checks[i].Command + "\n", 0b111_101_101);
+            checks.Add(new GuestCheck($"c{i}", "/" + guest));
+        }
+        for (var i = 0; i < test.CheckScripts.Count; i++)
+        {
+            var guest = $"klp/checks/s{i}-{Path.GetFileName(test.CheckScripts[i])}";
+            if (!File.Exists(test.CheckScripts[i]))
+                throw new FileNotFoundException($"check script {test.CheckScripts[i]} does not exist", test.CheckScripts[i]);
+            archive.AddFile(guest, File.ReadAllBytes(test.CheckScripts[i]), 0b111_101_101);
+            checks.Add(new GuestCheck($"s{i}", "/" + guest));
+        }
+
+        var plan = new GuestPlan(test.PatchName, "/" + patchPath, prerequisites, setup, checks, test.TransitionTimeout);
+        archive.AddFile("init", GuestInitScript.Generate(plan), 0b111_101_101);
+
+        var path = System.IO.Path.Combine(directory, FileName);
+        archive.WriteGzip(path);
+        return new Initramfs(path, plan, archive.Paths);
+    }
+
+    /// <summary>Adds busybox, its applet links and the directories every guest needs.</summary>
+    public static void AddUserland(CpioArchive archive, string busybox)
+    {
+        foreach (var directory in new[] { "bin", "dev", "proc", "sys", "tmp", "root", "etc" })
+            archive.AddDirectory(directory);
+        archive.AddCharDevice("dev/console", 5, 1);
+        archive.AddCharDevice("dev/null", 1, 3, 0b110_110_110);
+        archive.AddFile("bin/busybox", File.ReadAllBytes(busybox), 0b111_101_101);
+        foreach (var applet in BusyboxLocator.Applets(busybox))
+            archive.AddSymlink("bin/" + applet, "busybox");
+        archive.AddSymlink("sbin", "bin");
+        archive.AddSymlink("usr/bin", "../bin");
+        archive.AddSymlink("usr/sbin", "../bin");
+    }
+}
