@@ -79,16 +79,16 @@ public static class GuestInitScript
         Line("}");
         Line();
         Line($"echo \"{Marker} START\" >&3");
-        for (var i = 0; i < plan.SetupScriptPaths.Count; i++)
-        {
-            Line($"sh {plan.SetupScriptPaths[i]} > $OUT 2>&1 < /dev/null");
-            Line($"emit \"SETUP {i} $?\" $OUT");
-        }
         for (var i = 0; i < plan.PrerequisiteModulePaths.Count; i++)
         {
             Line($"insmod {plan.PrerequisiteModulePaths[i]} > $OUT 2>&1");
             Line($"rc=$?; emit \"PREREQ {i} $rc\" $OUT");
             Line("[ $rc = 0 ] || finish");
+        }
+        for (var i = 0; i < plan.SetupScriptPaths.Count; i++)
+        {
+            Line($"sh {plan.SetupScriptPaths[i]} > $OUT 2>&1 < /dev/null");
+            Line($"emit \"SETUP {i} $?\" $OUT");
         }
         Line("run_checks unpatched");
         Line($"insmod {plan.PatchModulePath} > $OUT 2>&1");

@@ -17,7 +17,7 @@ public sealed class GuestInitScriptTests
         string[] steps =
         [
             "mount -t proc proc /proc", "mount -t sysfs sysfs /sys", "mount -t devtmpfs devtmpfs /dev",
-            "exec 3>/dev/ttyS1", "sh /klp/setup/0.sh", "insmod /klp/modules/00-a.ko", "insmod /klp/modules/01-b.ko",
+            "exec 3>/dev/ttyS1", "insmod /klp/modules/00-a.ko", "insmod /klp/modules/01-b.ko", "sh /klp/setup/0.sh",
             "run_checks unpatched", "insmod /klp/klp-demo.ko", "REGISTERED 1", "TRANSITION patched ok", "run_checks patched",
             "echo 0 > $LP/enabled", "TRANSITION disabled ok", "run_checks disabled", "rmmod klp_demo > $OUT", "\nfinish\n",
         ];

@@ -1,0 +1,74 @@
+using Klp.Build.Diagnostics;
+using Klp.Build.Kernels;
+using Klp.Build.Vm;
+using Microsoft.Build.Framework;
+
+namespace Klp.Build.Tasks;
+
+/// <summary>Boots the target kernel in QEMU and proves the module: checks unpatched, patched, and disabled again.</summary>
+public sealed class RunLivepatchVmTest : KlpTask
+{
+    [Required] public string KernelRelease { get; set; } = "";
+    [Required] public string KernelBuildDirectory { get; set; } = "";
+    [Required] public string KernelArchitecture { get; set; } = "";
+    [Required] public string KernelSource { get; set; } = "";
+    public string? KernelPackageVersion { get; set; }
+    public string? CacheDirectory { get; set; }
+    public string? KernelImage { get; set; }
+    public string? KernelModulesDirectory { get; set; }
+
+    [Required] public string PatchModule { get; set; } = "";
+    [Required] public string WorkDirectory { get; set; } = "";
+    public string? ProjectFile { get; set; }
+    public string[] PatchedObjects { get; set; } = [];
+    public ITaskItem[] Checks { get; set; } = [];
+    public ITaskItem[] CheckScripts { get; set; } = [];
+    public string[] SetupCommands { get; set; } = [];
+    public int TimeoutSeconds { get; set; } = 300;
+    public string Accelerator { get; set; } = "auto";
+    public int MemoryMiB { get; set; } = 512;
+
+    protected override void Run(DiagnosticBag diagnostics)
+    {
+        var architecture = Kernels.KernelArchitecture.All.Single(a => a.Debian == KernelArchitecture);
+        if (architecture != Kernels.KernelArchitecture.Amd64)
+        {
+            diagnostics.Error("KLP5011", $"the VM proof boots x86_64 kernels only; {KernelRelease} is {architecture.Debian}. Prove it on that architecture's hardware.", ProjectFile);
+            return;
+        }
+        if (Checks.Length == 0 && CheckScripts.Length == 0)
+            diagnostics.Warning("KLP5012", "the project declares no VmCheck or VmCheckScript: the VM proves only that the patch loads, enables and disables. Add a <VmCheck Include=\"...\" Command=\"...\" ExpectedPatched=\"...\" />.", ProjectFile);
+
+        var target = new KernelTarget(KernelRelease, Enum.Parse<KernelSourceKind>(KernelSource), KernelBuildDirectory, architecture,
+            string.IsNullOrEmpty(KernelPackageVersion) ? null : KernelPackageVersion);
+        var provider = new DebianKernelProvider(new DebianArchive(),
+            new KernelCache(string.IsNullOrEmpty(CacheDirectory) ? KernelCache.DefaultRoot : CacheDirectory),
+            message => Log.LogMessage(MessageImportance.High, message));
+        var image = KernelImageLocator.Locate(target, provider, KernelImage, KernelModulesDirectory, CancellationToken);
+
+        var modules = new KernelModuleIndex(image.ModulesDirectory);
+        var prerequisites = PatchedObjects.Where(o => o.Length > 0 && o != "vmlinux").Distinct()
+            .SelectMany(modules.LoadOrder).Distinct().ToList();
+
+        var test = new LivepatchVmTest(
+            image.Vmlinuz, PatchModule, ModuleFiles.ModuleName(PatchModule), prerequisites, SetupCommands,
+            Checks.Select(ToCheck).ToList(), CheckScripts.Select(s => s.GetMetadata("FullPath")).ToList(),
+            WorkDirectory, TimeSpan.FromSeconds(TimeoutSeconds), Accelerator, MemoryMiB);
+        Log.LogMessage(MessageImportance.High, $"Booting {KernelRelease} in QEMU to prove {Path.GetFileName(PatchModule)}...");
+        var result = LivepatchVmRunner.Run(test, message => Log.LogMessage(MessageImportance.Normal, message), CancellationToken);
+
+        Log.LogMessage(MessageImportance.High, result.Transcript);
+        diagnostics.AddRange(result.Diagnostics.Select(d => d.File is null && ProjectFile is not null ? d with { File = ProjectFile } : d));
+        if (!result.Passed && !diagnostics.HasErrors)
+            diagnostics.Error("KLP5003", $"the VM proof failed; the guest console log is {result.ConsoleLog}.", ProjectFile);
+        if (!result.Passed)
+            Log.LogMessage(MessageImportance.High, $"Guest console log: {result.ConsoleLog}");
+    }
+
+    private static VmCheck ToCheck(ITaskItem item)
+    {
+        var command = item.GetMetadata("Command");
+        string? Optional(string name) => item.GetMetadata(name) is { Length: > 0 } value ? value : null;
+        return new VmCheck(command.Length > 0 ? command : item.ItemSpec, Optional("ExpectedPatched"), Optional("ExpectedUnpatched"));
+    }
+}
