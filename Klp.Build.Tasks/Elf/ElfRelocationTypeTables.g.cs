@@ -339,6 +339,205 @@ public static class Ppc64Relocations
     ];
 }
 
+/// <summary>Relocation types of EM_PPC (20), 32-bit PowerPC.</summary>
+public static class PpcRelocations
+{
+    public const uint R_PPC_NONE = 0;
+    public const uint R_PPC_ADDR32 = 1;
+    public const uint R_PPC_ADDR24 = 2;
+    public const uint R_PPC_ADDR16 = 3;
+    public const uint R_PPC_ADDR16_LO = 4;
+    public const uint R_PPC_ADDR16_HI = 5;
+    public const uint R_PPC_ADDR16_HA = 6;
+    public const uint R_PPC_ADDR14 = 7;
+    public const uint R_PPC_ADDR14_BRTAKEN = 8;
+    public const uint R_PPC_ADDR14_BRNTAKEN = 9;
+    public const uint R_PPC_REL24 = 10;
+    public const uint R_PPC_REL14 = 11;
+    public const uint R_PPC_REL14_BRTAKEN = 12;
+    public const uint R_PPC_REL14_BRNTAKEN = 13;
+    public const uint R_PPC_GOT16 = 14;
+    public const uint R_PPC_GOT16_LO = 15;
+    public const uint R_PPC_GOT16_HI = 16;
+    public const uint R_PPC_GOT16_HA = 17;
+    public const uint R_PPC_PLTREL24 = 18;
+    public const uint R_PPC_COPY = 19;
+    public const uint R_PPC_GLOB_DAT = 20;
+    public const uint R_PPC_JMP_SLOT = 21;
+    public const uint R_PPC_RELATIVE = 22;
+    public const uint R_PPC_LOCAL24PC = 23;
+    public const uint R_PPC_UADDR32 = 24;
+    public const uint R_PPC_UADDR16 = 25;
+    public const uint R_PPC_REL32 = 26;
+    public const uint R_PPC_PLT32 = 27;
+    public const uint R_PPC_PLTREL32 = 28;
+    public const uint R_PPC_PLT16_LO = 29;
+    public const uint R_PPC_PLT16_HI = 30;
+    public const uint R_PPC_PLT16_HA = 31;
+    public const uint R_PPC_SDAREL16 = 32;
+    public const uint R_PPC_SECTOFF = 33;
+    public const uint R_PPC_SECTOFF_LO = 34;
+    public const uint R_PPC_SECTOFF_HI = 35;
+    public const uint R_PPC_SECTOFF_HA = 36;
+    public const uint R_PPC_TLS = 67;
+    public const uint R_PPC_DTPMOD32 = 68;
+    public const uint R_PPC_TPREL16 = 69;
+    public const uint R_PPC_TPREL16_LO = 70;
+    public const uint R_PPC_TPREL16_HI = 71;
+    public const uint R_PPC_TPREL16_HA = 72;
+    public const uint R_PPC_TPREL32 = 73;
+    public const uint R_PPC_DTPREL16 = 74;
+    public const uint R_PPC_DTPREL16_LO = 75;
+    public const uint R_PPC_DTPREL16_HI = 76;
+    public const uint R_PPC_DTPREL16_HA = 77;
+    public const uint R_PPC_DTPREL32 = 78;
+    public const uint R_PPC_GOT_TLSGD16 = 79;
+    public const uint R_PPC_GOT_TLSGD16_LO = 80;
+    public const uint R_PPC_GOT_TLSGD16_HI = 81;
+    public const uint R_PPC_GOT_TLSGD16_HA = 82;
+    public const uint R_PPC_GOT_TLSLD16 = 83;
+    public const uint R_PPC_GOT_TLSLD16_LO = 84;
+    public const uint R_PPC_GOT_TLSLD16_HI = 85;
+    public const uint R_PPC_GOT_TLSLD16_HA = 86;
+    public const uint R_PPC_GOT_TPREL16 = 87;
+    public const uint R_PPC_GOT_TPREL16_LO = 88;
+    public const uint R_PPC_GOT_TPREL16_HI = 89;
+    public const uint R_PPC_GOT_TPREL16_HA = 90;
+    public const uint R_PPC_GOT_DTPREL16 = 91;
+    public const uint R_PPC_GOT_DTPREL16_LO = 92;
+    public const uint R_PPC_GOT_DTPREL16_HI = 93;
+    public const uint R_PPC_GOT_DTPREL16_HA = 94;
+    public const uint R_PPC_TLSGD = 95;
+    public const uint R_PPC_TLSLD = 96;
+    public const uint R_PPC_EMB_NADDR32 = 101;
+    public const uint R_PPC_EMB_NADDR16 = 102;
+    public const uint R_PPC_EMB_NADDR16_LO = 103;
+    public const uint R_PPC_EMB_NADDR16_HI = 104;
+    public const uint R_PPC_EMB_NADDR16_HA = 105;
+    public const uint R_PPC_EMB_SDAI16 = 106;
+    public const uint R_PPC_EMB_SDA2I16 = 107;
+    public const uint R_PPC_EMB_SDA2REL = 108;
+    public const uint R_PPC_EMB_SDA21 = 109;
+    public const uint R_PPC_EMB_MRKREF = 110;
+    public const uint R_PPC_EMB_RELSEC16 = 111;
+    public const uint R_PPC_EMB_RELST_LO = 112;
+    public const uint R_PPC_EMB_RELST_HI = 113;
+    public const uint R_PPC_EMB_RELST_HA = 114;
+    public const uint R_PPC_EMB_BIT_FLD = 115;
+    public const uint R_PPC_EMB_RELSDA = 116;
+    public const uint R_PPC_DIAB_SDA21_LO = 180;
+    public const uint R_PPC_DIAB_SDA21_HI = 181;
+    public const uint R_PPC_DIAB_SDA21_HA = 182;
+    public const uint R_PPC_DIAB_RELSDA_LO = 183;
+    public const uint R_PPC_DIAB_RELSDA_HI = 184;
+    public const uint R_PPC_DIAB_RELSDA_HA = 185;
+    public const uint R_PPC_IRELATIVE = 248;
+    public const uint R_PPC_REL16 = 249;
+    public const uint R_PPC_REL16_LO = 250;
+    public const uint R_PPC_REL16_HI = 251;
+    public const uint R_PPC_REL16_HA = 252;
+    public const uint R_PPC_TOC16 = 255;
+
+    internal static readonly (uint Type, string Name)[] Table =
+    [
+        (R_PPC_NONE, "R_PPC_NONE"),
+        (R_PPC_ADDR32, "R_PPC_ADDR32"),
+        (R_PPC_ADDR24, "R_PPC_ADDR24"),
+        (R_PPC_ADDR16, "R_PPC_ADDR16"),
+        (R_PPC_ADDR16_LO, "R_PPC_ADDR16_LO"),
+        (R_PPC_ADDR16_HI, "R_PPC_ADDR16_HI"),
+        (R_PPC_ADDR16_HA, "R_PPC_ADDR16_HA"),
+        (R_PPC_ADDR14, "R_PPC_ADDR14"),
+        (R_PPC_ADDR14_BRTAKEN, "R_PPC_ADDR14_BRTAKEN"),
+        (R_PPC_ADDR14_BRNTAKEN, "R_PPC_ADDR14_BRNTAKEN"),
+        (R_PPC_REL24, "R_PPC_REL24"),
+        (R_PPC_REL14, "R_PPC_REL14"),
+        (R_PPC_REL14_BRTAKEN, "R_PPC_REL14_BRTAKEN"),
+        (R_PPC_REL14_BRNTAKEN, "R_PPC_REL14_BRNTAKEN"),
+        (R_PPC_GOT16, "R_PPC_GOT16"),
+        (R_PPC_GOT16_LO, "R_PPC_GOT16_LO"),
+        (R_PPC_GOT16_HI, "R_PPC_GOT16_HI"),
+        (R_PPC_GOT16_HA, "R_PPC_GOT16_HA"),
+        (R_PPC_PLTREL24, "R_PPC_PLTREL24"),
+        (R_PPC_COPY, "R_PPC_COPY"),
+        (R_PPC_GLOB_DAT, "R_PPC_GLOB_DAT"),
+        (R_PPC_JMP_SLOT, "R_PPC_JMP_SLOT"),
+        (R_PPC_RELATIVE, "R_PPC_RELATIVE"),
+        (R_PPC_LOCAL24PC, "R_PPC_LOCAL24PC"),
+        (R_PPC_UADDR32, "R_PPC_UADDR32"),
+        (R_PPC_UADDR16, "R_PPC_UADDR16"),
+        (R_PPC_REL32, "R_PPC_REL32"),
+        (R_PPC_PLT32, "R_PPC_PLT32"),
+        (R_PPC_PLTREL32, "R_PPC_PLTREL32"),
+        (R_PPC_PLT16_LO, "R_PPC_PLT16_LO"),
+        (R_PPC_PLT16_HI, "R_PPC_PLT16_HI"),
+        (R_PPC_PLT16_HA, "R_PPC_PLT16_HA"),
+        (R_PPC_SDAREL16, "R_PPC_SDAREL16"),
+        (R_PPC_SECTOFF, "R_PPC_SECTOFF"),
+        (R_PPC_SECTOFF_LO, "R_PPC_SECTOFF_LO"),
+        (R_PPC_SECTOFF_HI, "R_PPC_SECTOFF_HI"),
+        (R_PPC_SECTOFF_HA, "R_PPC_SECTOFF_HA"),
+        (R_PPC_TLS, "R_PPC_TLS"),
+        (R_PPC_DTPMOD32, "R_PPC_DTPMOD32"),
+        (R_PPC_TPREL16, "R_PPC_TPREL16"),
+        (R_PPC_TPREL16_LO, "R_PPC_TPREL16_LO"),
+        (R_PPC_TPREL16_HI, "R_PPC_TPREL16_HI"),
+        (R_PPC_TPREL16_HA, "R_PPC_TPREL16_HA"),
+        (R_PPC_TPREL32, "R_PPC_TPREL32"),
+        (R_PPC_DTPREL16, "R_PPC_DTPREL16"),
+        (R_PPC_DTPREL16_LO, "R_PPC_DTPREL16_LO"),
+        (R_PPC_DTPREL16_HI, "R_PPC_DTPREL16_HI"),
+        (R_PPC_DTPREL16_HA, "R_PPC_DTPREL16_HA"),
+        (R_PPC_DTPREL32, "R_PPC_DTPREL32"),
+        (R_PPC_GOT_TLSGD16, "R_PPC_GOT_TLSGD16"),
+        (R_PPC_GOT_TLSGD16_LO, "R_PPC_GOT_TLSGD16_LO"),
+        (R_PPC_GOT_TLSGD16_HI, "R_PPC_GOT_TLSGD16_HI"),
+        (R_PPC_GOT_TLSGD16_HA, "R_PPC_GOT_TLSGD16_HA"),
+        (R_PPC_GOT_TLSLD16, "R_PPC_GOT_TLSLD16"),
+        (R_PPC_GOT_TLSLD16_LO, "R_PPC_GOT_TLSLD16_LO"),
+        (R_PPC_GOT_TLSLD16_HI, "R_PPC_GOT_TLSLD16_HI"),
+        (R_PPC_GOT_TLSLD16_HA, "R_PPC_GOT_TLSLD16_HA"),
+        (R_PPC_GOT_TPREL16, "R_PPC_GOT_TPREL16"),
+        (R_PPC_GOT_TPREL16_LO, "R_PPC_GOT_TPREL16_LO"),
+        (R_PPC_GOT_TPREL16_HI, "R_PPC_GOT_TPREL16_HI"),
+        (R_PPC_GOT_TPREL16_HA, "R_PPC_GOT_TPREL16_HA"),
+        (R_PPC_GOT_DTPREL16, "R_PPC_GOT_DTPREL16"),
+        (R_PPC_GOT_DTPREL16_LO, "R_PPC_GOT_DTPREL16_LO"),
+        (R_PPC_GOT_DTPREL16_HI, "R_PPC_GOT_DTPREL16_HI"),
+        (R_PPC_GOT_DTPREL16_HA, "R_PPC_GOT_DTPREL16_HA"),
+        (R_PPC_TLSGD, "R_PPC_TLSGD"),
+        (R_PPC_TLSLD, "R_PPC_TLSLD"),
+        (R_PPC_EMB_NADDR32, "R_PPC_EMB_NADDR32"),
+        (R_PPC_EMB_NADDR16, "R_PPC_EMB_NADDR16"),
+        (R_PPC_EMB_NADDR16_LO, "R_PPC_EMB_NADDR16_LO"),
+        (R_PPC_EMB_NADDR16_HI, "R_PPC_EMB_NADDR16_HI"),
+        (R_PPC_EMB_NADDR16_HA, "R_PPC_EMB_NADDR16_HA"),
+        (R_PPC_EMB_SDAI16, "R_PPC_EMB_SDAI16"),
+        (R_PPC_EMB_SDA2I16, "R_PPC_EMB_SDA2I16"),
+        (R_PPC_EMB_SDA2REL, "R_PPC_EMB_SDA2REL"),
+        (R_PPC_EMB_SDA21, "R_PPC_EMB_SDA21"),
+        (R_PPC_EMB_MRKREF, "R_PPC_EMB_MRKREF"),
+        (R_PPC_EMB_RELSEC16, "R_PPC_EMB_RELSEC16"),
+        (R_PPC_EMB_RELST_LO, "R_PPC_EMB_RELST_LO"),
+        (R_PPC_EMB_RELST_HI, "R_PPC_EMB_RELST_HI"),
+        (R_PPC_EMB_RELST_HA, "R_PPC_EMB_RELST_HA"),
+        (R_PPC_EMB_BIT_FLD, "R_PPC_EMB_BIT_FLD"),
+        (R_PPC_EMB_RELSDA, "R_PPC_EMB_RELSDA"),
+        (R_PPC_DIAB_SDA21_LO, "R_PPC_DIAB_SDA21_LO"),
+        (R_PPC_DIAB_SDA21_HI, "R_PPC_DIAB_SDA21_HI"),
+        (R_PPC_DIAB_SDA21_HA, "R_PPC_DIAB_SDA21_HA"),
+        (R_PPC_DIAB_RELSDA_LO, "R_PPC_DIAB_RELSDA_LO"),
+        (R_PPC_DIAB_RELSDA_HI, "R_PPC_DIAB_RELSDA_HI"),
+        (R_PPC_DIAB_RELSDA_HA, "R_PPC_DIAB_RELSDA_HA"),
+        (R_PPC_IRELATIVE, "R_PPC_IRELATIVE"),
+        (R_PPC_REL16, "R_PPC_REL16"),
+        (R_PPC_REL16_LO, "R_PPC_REL16_LO"),
+        (R_PPC_REL16_HI, "R_PPC_REL16_HI"),
+        (R_PPC_REL16_HA, "R_PPC_REL16_HA"),
+        (R_PPC_TOC16, "R_PPC_TOC16"),
+    ];
+}
+
 /// <summary>Relocation types of EM_S390 (22), both 31- and 64-bit.</summary>
 public static class S390Relocations
 {

@@ -2,7 +2,7 @@ using System.Collections.Frozen;
 
 namespace Klp.Build.Elf;
 
-/// <summary>Names of relocation types, per machine (x86_64, i386, ppc64, s390/s390x, aarch64).</summary>
+/// <summary>Names of relocation types, per machine (x86_64, i386, ppc64, ppc, s390/s390x, aarch64).</summary>
 public static class ElfRelocationTypes
 {
     private static readonly FrozenDictionary<ElfMachine, (FrozenDictionary<uint, string> Names, FrozenDictionary<string, uint> Types)> Tables =
@@ -11,6 +11,7 @@ public static class ElfRelocationTypes
             [ElfMachine.X86_64] = Build(X86_64Relocations.Table),
             [ElfMachine.I386] = Build(I386Relocations.Table),
             [ElfMachine.Ppc64] = Build(Ppc64Relocations.Table),
+            [ElfMachine.Ppc] = Build(PpcRelocations.Table),
             [ElfMachine.S390] = Build(S390Relocations.Table),
             [ElfMachine.AArch64] = Build(AArch64Relocations.Table),
         }.ToFrozenDictionary();
