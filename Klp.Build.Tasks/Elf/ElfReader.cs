@@ -71,8 +71,26 @@ public static class ElfReader
 
         private ReadOnlySpan<byte> Span => _memory.Span;
 
-        private string Describe(int index) =>
-            _sections.Length > index && _sections[index] is { } s ? $"section {index} ({s.Name})" : $"section {index}";
+        private uint _namesIndex;
+
+        private string Describe(int index)
+        {
+            if (_sections.Length > index && _sections[index] is { NameAtRead: not null } s) return $"section {index} ({s.Name})";
+            return RawName(index) is { } name ? $"section {index} ({name})" : $"section {index}";
+        }
+
+        /// <summary>A section's name straight from the bytes, for messages about faults found before names are read.</summary>
+        private string? RawName(int index)
+        {
+            if (index <= 0 || index >= _headers.Length || _namesIndex == 0 || _namesIndex >= _headers.Length) return null;
+            var names = _headers[_namesIndex];
+            if (names.Type != (uint)ElfSectionType.StringTable || !Fits(names.Offset, names.Size)) return null;
+            var offset = _headers[index].Name;
+            if (offset >= names.Size) return null;
+            var span = Span.Slice((int)(names.Offset + offset), (int)(names.Size - offset));
+            var end = span.IndexOf((byte)0);
+            return end < 0 ? null : System.Text.Encoding.UTF8.GetString(span[..Math.Min(end, 200)]);
+        }
 
         private bool Fits(ulong offset, ulong size) => offset <= _length && size <= _length - offset;
 
@@ -144,12 +162,13 @@ public static class ElfReader
             _headers = new SectionHeader[count];
             for (ulong i = 0; i < count; i++) _headers[i] = ReadHeader(shoff + i * shentsize);
             _sections = new ElfSection[count];
+            _namesIndex = shstrndx;
 
             for (var i = 1; i < (int)count; i++)
             {
                 var h = _headers[i];
                 if (h.Type != (uint)ElfSectionType.NoBits && !Fits(h.Offset, h.Size))
-                    throw Fault($"section {i} offset 0x{h.Offset:x} + size 0x{h.Size:x} runs past the end of the file (size 0x{_length:x})");
+                    throw Fault($"{Describe(i)} offset 0x{h.Offset:x} + size 0x{h.Size:x} runs past the end of the file (size 0x{_length:x})");
                 _sections[i] = Create(i, h);
             }
 
@@ -230,9 +249,9 @@ public static class ElfReader
         private void CheckEntries(int index, SectionHeader h, ulong expected, string what)
         {
             if (h.EntrySize != expected)
-                throw Fault($"section {index} ({what}) has sh_entsize {h.EntrySize}, expected {expected}");
+                throw Fault($"{Describe(index)} ({what}) has sh_entsize {h.EntrySize}, expected {expected}");
             if (h.Size % expected != 0)
-                throw Fault($"section {index} ({what}) size 0x{h.Size:x} is not a multiple of its entry size {expected}");
+                throw Fault($"{Describe(index)} ({what}) size 0x{h.Size:x} is not a multiple of its entry size {expected}");
         }
 
         private ElfSection Create(int index, SectionHeader h)
@@ -256,11 +275,11 @@ public static class ElfReader
                     section = new ElfRelocationTable(type == ElfSectionType.Rela);
                     break;
                 case ElfSectionType.SymbolTableSectionIndex:
-                    if (h.Size % 4 != 0) throw Fault($"section {index} (extended section indices) size 0x{h.Size:x} is not a multiple of 4");
+                    if (h.Size % 4 != 0) throw Fault($"{Describe(index)} (extended section indices) size 0x{h.Size:x} is not a multiple of 4");
                     section = new ElfSymbolIndexTable();
                     break;
                 case ElfSectionType.Group:
-                    if (h.Size < 4 || h.Size % 4 != 0) throw Fault($"section {index} (group) size 0x{h.Size:x} is not a positive multiple of 4");
+                    if (h.Size < 4 || h.Size % 4 != 0) throw Fault($"{Describe(index)} (group) size 0x{h.Size:x} is not a positive multiple of 4");
                     section = new ElfGroupSection();
                     break;
                 default:
