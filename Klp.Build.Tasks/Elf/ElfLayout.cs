@@ -46,7 +46,7 @@ internal sealed class ElfLayout
             return new ElfLayout
             {
                 Offsets = offsets, ProgramHeaderOffset = original.ProgramHeaderOffset, SectionHeaderOffset = shoff,
-                HasSectionHeaders = hasHeaders, Length = shoff + headerTableSize, Fillers = original.Fillers,
+                HasSectionHeaders = hasHeaders, Length = Add(shoff, headerTableSize), Fillers = original.Fillers,
             };
         }
 
@@ -62,7 +62,7 @@ internal sealed class ElfLayout
         return new ElfLayout
         {
             Offsets = offsets, ProgramHeaderOffset = phoff, SectionHeaderOffset = tableOffset,
-            HasSectionHeaders = hasHeaders, Length = hasHeaders ? tableOffset + headerTableSize : at, Fillers = [],
+            HasSectionHeaders = hasHeaders, Length = hasHeaders ? Add(tableOffset, headerTableSize) : at, Fillers = [],
         };
     }
 
@@ -70,7 +70,7 @@ internal sealed class ElfLayout
     {
         var offset = Align(position, s.Alignment);
         offsets[s] = offset;
-        return s.HasFileContent ? offset + s.Size : position;
+        return s.HasFileContent ? Add(offset, s.Size) : position;
     }
 
     private static bool IsUnchanged(ElfFile file, ElfOriginalLayout original)
@@ -85,6 +85,15 @@ internal sealed class ElfLayout
         return true;
     }
 
-    public static ulong Align(ulong value, ulong alignment) =>
-        alignment <= 1 ? value : (value + alignment - 1) / alignment * alignment;
+    /// <summary>Rounds up; saturates at ulong.MaxValue instead of wrapping (absurd alignments from bad input).</summary>
+    public static ulong Align(ulong value, ulong alignment)
+    {
+        if (alignment <= 1) return value;
+        var remainder = value % alignment;
+        if (remainder == 0) return value;
+        var add = alignment - remainder;
+        return value > ulong.MaxValue - add ? ulong.MaxValue : value + add;
+    }
+
+    private static ulong Add(ulong a, ulong b) => a > ulong.MaxValue - b ? ulong.MaxValue : a + b;
 }

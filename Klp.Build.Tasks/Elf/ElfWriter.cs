@@ -23,6 +23,13 @@ public static class ElfWriter
         ArgumentNullException.ThrowIfNull(output);
         if (!Prepare(file, diagnostics)) return false;
         var layout = ElfLayout.Compute(file);
+        if (layout.Length > (ulong)Array.MaxLength)
+        {
+            var widest = file.Sections.MaxBy(s => s.Alignment);
+            diagnostics.Error(InvalidCode, $"cannot write ELF file '{file.Name}': the layout would need 0x{layout.Length:x} bytes, more than 2 GiB" +
+                (widest is null ? "" : $" (largest alignment: {widest}, 0x{widest.Alignment:x})"), file.Name);
+            return false;
+        }
         Emit(file, layout, output);
         return true;
     }
