@@ -10,6 +10,43 @@ public sealed class TestProject : IDisposable
     {
         Directory = System.IO.Directory.CreateTempSubdirectory($"klp-{name}-").FullName;
         ProjectPath = Path.Combine(Directory, name + ".klpproj");
+        WriteFeedConfiguration();
+        File.WriteAllText(ProjectPath, $"""
+            <Project Sdk="Klp.Build.Sdk">
+            {projectBody}
+            </Project>
+            """);
+        foreach (var (file, text) in files) Write(file, text);
+    }
+
+    private TestProject(string directory, string projectPath)
+    {
+        Directory = directory;
+        ProjectPath = projectPath;
+    }
+
+    /// <summary>Copies a sample's folder (project, sources, checks) into a fresh folder, optionally retargeted.</summary>
+    public static TestProject FromSample(string sample, string? kernelRelease = null)
+    {
+        var source = Path.Combine(RepositoryLayout.Samples, sample);
+        var directory = System.IO.Directory.CreateTempSubdirectory($"klp-{sample}-").FullName;
+        foreach (var file in System.IO.Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories)
+                     .Where(f => !f.Contains("/bin/") && !f.Contains("/obj/")))
+        {
+            var target = Path.Combine(directory, Path.GetRelativePath(source, file));
+            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target, overwrite: true);
+        }
+        var project = new TestProject(directory, System.IO.Directory.GetFiles(directory, "*.klpproj").Single());
+        project.WriteFeedConfiguration();
+        if (kernelRelease is not null)
+            File.WriteAllText(project.ProjectPath, System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(project.ProjectPath),
+                "<KernelRelease>[^<]*</KernelRelease>", $"<KernelRelease>{kernelRelease}</KernelRelease>"));
+        return project;
+    }
+
+    private void WriteFeedConfiguration()
+    {
         File.WriteAllText(Path.Combine(Directory, "global.json"),
             $$"""{ "msbuild-sdks": { "Klp.Build.Sdk": "{{RepositoryLayout.SdkVersion}}" } }""");
         File.WriteAllText(Path.Combine(Directory, "nuget.config"), $"""
@@ -21,38 +58,6 @@ public sealed class TestProject : IDisposable
               </packageSources>
             </configuration>
             """);
-        File.WriteAllText(ProjectPath, $"""
-            <Project Sdk="Klp.Build.Sdk">
-            {projectBody}
-            </Project>
-            """);
-        foreach (var (file, text) in files) Write(file, text);
-    }
-
-    /// <summary>Copies a sample's folder (project, sources, checks) into a fresh folder.</summary>
-    public static TestProject FromSample(string sample, string? kernelRelease = null)
-    {
-        var source = Path.Combine(RepositoryLayout.Samples, sample);
-        var project = new TestProject(sample, "");
-        foreach (var file in System.IO.Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories)
-                     .Where(f => !f.Contains("/bin/") && !f.Contains("/obj/")))
-        {
-            var target = Path.Combine(project.Directory, Path.GetRelativePath(source, file));
-            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target, overwrite: true);
-        }
-        File.Delete(project.ProjectPath);
-        var projectFile = System.IO.Directory.GetFiles(project.Directory, "*.klpproj").Single();
-        return new TestProject(project.Directory, projectFile, kernelRelease);
-    }
-
-    private TestProject(string directory, string projectPath, string? kernelRelease)
-    {
-        Directory = directory;
-        ProjectPath = projectPath;
-        if (kernelRelease is not null)
-            File.WriteAllText(ProjectPath, System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(ProjectPath),
-                "<KernelRelease>[^<]*</KernelRelease>", $"<KernelRelease>{kernelRelease}</KernelRelease>"));
     }
 
     public string Write(string file, string text)
