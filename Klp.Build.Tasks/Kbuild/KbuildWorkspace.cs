@@ -65,7 +65,7 @@ public sealed class KbuildWorkspace(string directory, string projectDirectory)
         kbuild.AppendLine($"{moduleName}-y := {string.Join(' ', objects)}");
         kbuild.AppendLine($"ccflags-y += -I{ProjectDirectory}");
         // Replacements are defined for the generated registration in another file, never declared in a header.
-        kbuild.AppendLine("ccflags-y += -Wno-missing-prototypes");
+        kbuild.AppendLine("ccflags-y += -Wno-missing-prototypes -Wno-missing-declarations");
         foreach (var flag in cflags.Where(f => f.Length > 0)) kbuild.AppendLine($"ccflags-y += {flag}");
         AtomicFile.WriteIfChanged(Path.Combine(Directory, "Kbuild"), kbuild.ToString());
     }
