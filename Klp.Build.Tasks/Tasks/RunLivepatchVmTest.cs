@@ -27,6 +27,7 @@ public sealed class RunLivepatchVmTest : KlpTask
     public int TimeoutSeconds { get; set; } = 300;
     public string Accelerator { get; set; } = "auto";
     public int MemoryMiB { get; set; } = 512;
+    public bool LoadPatchFirst { get; set; }
 
     protected override void Run(DiagnosticBag diagnostics)
     {
@@ -53,7 +54,7 @@ public sealed class RunLivepatchVmTest : KlpTask
         var test = new LivepatchVmTest(
             image.Vmlinuz, PatchModule, ModuleFiles.ModuleName(PatchModule), prerequisites, SetupCommands,
             Checks.Select(ToCheck).ToList(), CheckScripts.Select(s => s.GetMetadata("FullPath")).ToList(),
-            WorkDirectory, TimeSpan.FromSeconds(TimeoutSeconds), Accelerator, MemoryMiB);
+            WorkDirectory, TimeSpan.FromSeconds(TimeoutSeconds), Accelerator, MemoryMiB) { LoadPatchFirst = LoadPatchFirst };
         Log.LogMessage(MessageImportance.High, $"Booting {KernelRelease} in QEMU to prove {Path.GetFileName(PatchModule)}...");
         var result = LivepatchVmRunner.Run(test, message => Log.LogMessage(MessageImportance.Normal, message), CancellationToken);
 

@@ -12,7 +12,8 @@ public sealed record GuestPlan(
     IReadOnlyList<string> PrerequisiteModulePaths,
     IReadOnlyList<string> SetupScriptPaths,
     IReadOnlyList<GuestCheck> Checks,
-    TimeSpan TransitionTimeout);
+    TimeSpan TransitionTimeout,
+    bool LoadPatchFirst = false);
 
 /// <summary>
 /// Generates the guest's /init (busybox ash). It reports over /dev/ttyS1, one line per event:
@@ -78,25 +79,38 @@ public static class GuestInitScript
         Line("  :");
         Line("}");
         Line();
+        void LoadModulesAndSetUp()
+        {
+            for (var i = 0; i < plan.PrerequisiteModulePaths.Count; i++)
+            {
+                Line($"insmod {plan.PrerequisiteModulePaths[i]} > $OUT 2>&1");
+                Line($"rc=$?; emit \"PREREQ {i} $rc\" $OUT");
+                Line("[ $rc = 0 ] || finish");
+            }
+            for (var i = 0; i < plan.SetupScriptPaths.Count; i++)
+            {
+                Line($"sh {plan.SetupScriptPaths[i]} > $OUT 2>&1 < /dev/null");
+                Line($"emit \"SETUP {i} $?\" $OUT");
+            }
+        }
+
         Line($"echo \"{Marker} START\" >&3");
-        for (var i = 0; i < plan.PrerequisiteModulePaths.Count; i++)
+        if (!plan.LoadPatchFirst)
         {
-            Line($"insmod {plan.PrerequisiteModulePaths[i]} > $OUT 2>&1");
-            Line($"rc=$?; emit \"PREREQ {i} $rc\" $OUT");
-            Line("[ $rc = 0 ] || finish");
+            LoadModulesAndSetUp();
+            Line("run_checks unpatched");
         }
-        for (var i = 0; i < plan.SetupScriptPaths.Count; i++)
-        {
-            Line($"sh {plan.SetupScriptPaths[i]} > $OUT 2>&1 < /dev/null");
-            Line($"emit \"SETUP {i} $?\" $OUT");
-        }
-        Line("run_checks unpatched");
         Line($"insmod {plan.PatchModulePath} > $OUT 2>&1");
         Line("rc=$?; emit \"INSMOD $rc\" $OUT");
         Line("[ $rc = 0 ] || finish");
         Line($"if [ ! -d $LP ]; then echo \"{Marker} REGISTERED 0\" >&3; rmmod {plan.PatchName} > $OUT 2>&1; emit \"RMMOD $?\" $OUT; finish; fi");
         Line($"echo \"{Marker} REGISTERED 1\" >&3");
         Line($"if wait_transition; then echo \"{Marker} TRANSITION patched ok\" >&3; else echo \"{Marker} TRANSITION patched timeout\" >&3; finish; fi");
+        if (plan.LoadPatchFirst)
+        {
+            // Late patching: the patched modules load after the patch, and the kernel patches them as they come.
+            LoadModulesAndSetUp();
+        }
         Line("run_checks patched");
         Line("echo 0 > $LP/enabled 2> $OUT");
         Line("emit \"DISABLE $?\" $OUT");

@@ -52,7 +52,7 @@ public static class InitramfsBuilder
             checks.Add(new GuestCheck($"s{i}", "/" + guest));
         }
 
-        var plan = new GuestPlan(test.PatchName, "/" + patchPath, prerequisites, setup, checks, test.TransitionTimeout);
+        var plan = new GuestPlan(test.PatchName, "/" + patchPath, prerequisites, setup, checks, test.TransitionTimeout, test.LoadPatchFirst);
         archive.AddFile("init", GuestInitScript.Generate(plan), 0b111_101_101);
 
         var path = System.IO.Path.Combine(directory, FileName);

@@ -112,8 +112,13 @@ public static class LivepatchVmEvaluator
             else if (unpatched is not null && patched.Output.Trim() == unpatched.Output.Trim())
                 Fail(VmPhase.Patched, $"output different from the unpatched output \"{unpatched.Output.Trim()}\"", patched.Output.Trim());
         }
-        if (outputs.TryGetValue(VmPhase.Disabled, out var disabled) && unpatched is not null && disabled.Output != unpatched.Output)
-            Fail(VmPhase.Disabled, $"exactly the unpatched output \"{unpatched.Output.Trim()}\"", disabled.Output.Trim());
+        if (outputs.TryGetValue(VmPhase.Disabled, out var disabled))
+        {
+            if (unpatched is not null && disabled.Output != unpatched.Output)
+                Fail(VmPhase.Disabled, $"exactly the unpatched output \"{unpatched.Output.Trim()}\"", disabled.Output.Trim());
+            else if (unpatched is null && check.ExpectUnpatched is { } original && !disabled.Output.Trim().Contains(original.Trim(), StringComparison.Ordinal))
+                Fail(VmPhase.Disabled, $"output containing \"{original.Trim()}\"", disabled.Output.Trim());
+        }
         return new VmCheckResult($"c{index}", description, false, outputs, failures == 0);
     }
 

@@ -38,6 +38,9 @@ public sealed record LivepatchVmTest(
     /// <summary>Extra kernel command line arguments (appended to "console=ttyS0 panic=-1 quiet").</summary>
     public string KernelArguments { get; init; } = "";
 
+    /// <summary>Load the patch before the prerequisite modules (late patching); there is no unpatched phase then.</summary>
+    public bool LoadPatchFirst { get; init; }
+
     /// <summary>busybox to use instead of the default locations.</summary>
     public string? Busybox { get; init; }
 

@@ -12,6 +12,22 @@ public sealed class GuestInitScriptTests
     private static readonly string Script = GuestInitScript.Generate(Plan);
 
     [Fact]
+    public void LatePatchingLoadsThePatchBeforeTheModulesAndHasNoUnpatchedPhase()
+    {
+        var script = GuestInitScript.Generate(Plan with { LoadPatchFirst = true });
+        string[] steps = ["insmod /klp/klp-demo.ko", "TRANSITION patched ok", "insmod /klp/modules/00-a.ko", "sh /klp/setup/0.sh",
+                          "run_checks patched", "run_checks disabled"];
+        var from = 0;
+        foreach (var step in steps)
+        {
+            var index = script.IndexOf(step, from, StringComparison.Ordinal);
+            index.ShouldBeGreaterThanOrEqualTo(0, $"'{step}' missing or out of order");
+            from = index + step.Length;
+        }
+        script.ShouldNotContain("run_checks unpatched");
+    }
+
+    [Fact]
     public void StepsComeInTheDocumentedOrder()
     {
         string[] steps =
