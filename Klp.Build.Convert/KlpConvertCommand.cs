@@ -4,7 +4,7 @@ using Klp.Build.Diagnostics;
 using Klp.Build.Elf;
 using Klp.Build.Symbols;
 
-namespace Klp.Build.Convert;
+namespace Klp.Build.KlpConvert;
 
 /// <summary>
 /// klp-convert [--symvers Module.symvers]... [--sympos object.symbol,position]... [--verbose] &lt;symbol map&gt; &lt;input.ko&gt; &lt;output.ko&gt;.

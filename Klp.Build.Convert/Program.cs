@@ -1,4 +1,4 @@
-namespace Klp.Build.Convert;
+namespace Klp.Build.KlpConvert;
 
 public static class Program
 {
