@@ -30,7 +30,22 @@ public sealed class ElfFuzzTests(ITestOutputHelper output)
                 ElfRelocationTypes.Describe(file.Machine, r.Type);
         }),
         ("edit+write+reread", EditWriteAndReread),
+        ("convert", Convert),
     ];
+
+    /// <summary>A small map naming symbols the sample modules use, so corrupted modules reach every converter path.</summary>
+    private static readonly Klp.Build.Symbols.KernelSymbolMap FuzzMap = Klp.Build.Symbols.KernelSymbolMap.Read(new StringReader(
+        "klp-convert-symbol-data.0.1\n*vmlinux\nprintk\n_printk\nkfree\nkmalloc_caches\n__fentry__\n__x86_return_thunk\nmemcpy\nmemcpy\n" +
+        "__stack_chk_fail\nmutex_lock\n*ext4\nkfree\nmutex_unlock\n"), "fuzz.map", new DiagnosticBag())!;
+
+    private static void Convert(ElfFile file, DiagnosticBag diagnostics)
+    {
+        var exports = Klp.Build.Conversion.ExportedSymbols.Empty;
+        exports.Add("__fentry__");
+        var options = new Klp.Build.Conversion.ConversionOptions { Positions = [new("memcpy", "vmlinux", 2)] };
+        var report = Klp.Build.Conversion.LivepatchConverter.Convert(file, FuzzMap, exports, options, diagnostics);
+        if (report.Succeeded) ElfWriter.ToBytes(file, diagnostics);
+    }
 
     [Fact]
     public void CorruptedModulesNeverThrow()
