@@ -40,11 +40,16 @@ public sealed class ElfFuzzTests(ITestOutputHelper output)
 
     private static void Convert(ElfFile file, DiagnosticBag diagnostics)
     {
+        // Everything the map does not name counts as exported, so that conversions succeed and get written too.
         var exports = Klp.Build.Conversion.ExportedSymbols.Empty;
         exports.Add("__fentry__");
+        foreach (var symbol in file.SymbolTable?.Symbols ?? [])
+            if (symbol.IsUndefined && symbol.Name.Length > 0 && FuzzMap.FindEverywhere(symbol.Name).Count == 0) exports.Add(symbol.Name);
         var options = new Klp.Build.Conversion.ConversionOptions { Positions = [new("memcpy", "vmlinux", 2)] };
         var report = Klp.Build.Conversion.LivepatchConverter.Convert(file, FuzzMap, exports, options, diagnostics);
-        if (report.Succeeded) ElfWriter.ToBytes(file, diagnostics);
+        if (!report.Succeeded) return;
+        var bytes = ElfWriter.ToBytes(file, diagnostics);
+        if (bytes is not null) ElfReader.Read(bytes, file.Name + " (converted)", diagnostics);
     }
 
     [Fact]
