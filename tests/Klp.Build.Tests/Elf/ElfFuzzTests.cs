@@ -30,7 +30,27 @@ public sealed class ElfFuzzTests(ITestOutputHelper output)
                 ElfRelocationTypes.Describe(file.Machine, r.Type);
         }),
         ("edit+write+reread", EditWriteAndReread),
+        ("convert", Convert),
     ];
+
+    /// <summary>A small map naming symbols the sample modules use, so corrupted modules reach every converter path.</summary>
+    private static readonly Klp.Build.Symbols.KernelSymbolMap FuzzMap = Klp.Build.Symbols.KernelSymbolMap.Read(new StringReader(
+        "klp-convert-symbol-data.0.1\n*vmlinux\nprintk\n_printk\nkfree\nkmalloc_caches\n__fentry__\n__x86_return_thunk\nmemcpy\nmemcpy\n" +
+        "__stack_chk_fail\nmutex_lock\n*ext4\nkfree\nmutex_unlock\n"), "fuzz.map", new DiagnosticBag())!;
+
+    private static void Convert(ElfFile file, DiagnosticBag diagnostics)
+    {
+        // Everything the map does not name counts as exported, so that conversions succeed and get written too.
+        var exports = Klp.Build.Conversion.ExportedSymbols.Empty;
+        exports.Add("__fentry__");
+        foreach (var symbol in file.SymbolTable?.Symbols ?? [])
+            if (symbol.IsUndefined && symbol.Name.Length > 0 && FuzzMap.FindEverywhere(symbol.Name).Count == 0) exports.Add(symbol.Name);
+        var options = new Klp.Build.Conversion.ConversionOptions { Positions = [new("memcpy", "vmlinux", 2)] };
+        var report = Klp.Build.Conversion.LivepatchConverter.Convert(file, FuzzMap, exports, options, diagnostics);
+        if (!report.Succeeded) return;
+        var bytes = ElfWriter.ToBytes(file, diagnostics);
+        if (bytes is not null) ElfReader.Read(bytes, file.Name + " (converted)", diagnostics);
+    }
 
     [Fact]
     public void CorruptedModulesNeverThrow()
