@@ -8,7 +8,7 @@ namespace Klp.Build.Kbuild;
 /// mapping kbuild's mirrored paths back into the project.
 /// </summary>
 public sealed partial class KbuildOutputParser(Func<string, string> mapPath, IReadOnlySet<string>? projectSymbols = null,
-    Func<string, string?>? describeProjectSymbol = null, string? projectFile = null)
+    Func<string, string?>? describeProjectSymbol = null, string? projectFile = null, bool undefinedKernelSymbolsAreConverted = false)
 {
     [GeneratedRegex(@"^(?<file>/[^:]+):(?<line>\d+)(?::(?<column>\d+))?: (?<severity>fatal error|error|warning|note): (?<message>.*)$")]
     private static partial Regex CompilerDiagnostic();
@@ -54,7 +54,12 @@ public sealed partial class KbuildOutputParser(Func<string, string> mapPath, IRe
         }
 
         match = ModpostUndefined().Match(line);
-        if (match.Success) return Undefined(match.Groups["symbol"].Value, match.Groups["severity"].Value == "ERROR");
+        if (match.Success)
+        {
+            var symbol = match.Groups["symbol"].Value;
+            if (undefinedKernelSymbolsAreConverted && projectSymbols?.Contains(symbol) != true) return null;
+            return Undefined(symbol, match.Groups["severity"].Value == "ERROR");
+        }
 
         match = LinkerUndefined().Match(line);
         if (match.Success) return Undefined(match.Groups["symbol"].Value, error: true);

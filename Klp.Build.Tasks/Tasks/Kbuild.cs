@@ -22,6 +22,9 @@ public sealed class Kbuild : ToolTask
     public bool Verbose { get; set; }
     public string? ProjectFile { get; set; }
 
+    /// <summary>Let modpost pass undefined non-exported symbols: the conversion step resolves them afterwards.</summary>
+    public bool ConvertNonExportedSymbols { get; set; }
+
     /// <summary>Functions the registration refers to, with ItemSpec = symbol and metadata Description.</summary>
     public ITaskItem[] ProjectSymbols { get; set; } = [];
 
@@ -40,9 +43,9 @@ public sealed class Kbuild : ToolTask
         var workspace = new KbuildWorkspace(WorkspaceDirectory, ProjectDirectory);
         var descriptions = ProjectSymbols.ToDictionary(s => s.ItemSpec, s => s.GetMetadata("Description"));
         _parser = new KbuildOutputParser(workspace.MapToProject, descriptions.Keys.ToHashSet(),
-            symbol => descriptions.GetValueOrDefault(symbol), ProjectFile);
+            symbol => descriptions.GetValueOrDefault(symbol), ProjectFile, ConvertNonExportedSymbols);
         EnvironmentVariables = [.. EnvironmentVariables ?? [], "LC_ALL=C"];
-        return base.Execute();
+        return base.Execute() && !Log.HasLoggedErrors;
     }
 
     protected override string GenerateCommandLineCommands()
@@ -55,6 +58,7 @@ public sealed class Kbuild : ToolTask
         command.AppendSwitchIfNotNull("ARCH=", KbuildArch);
         if (!string.IsNullOrEmpty(CrossCompile)) command.AppendSwitchIfNotNull("CROSS_COMPILE=", CrossCompile);
         if (Verbose) command.AppendSwitch("V=1");
+        if (ConvertNonExportedSymbols) command.AppendSwitch("KBUILD_MODPOST_WARN=1");
         command.AppendSwitch(Goal);
         return command.ToString();
     }

@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using Klp.Build.Conversion;
+using Klp.Build.Diagnostics;
+using Klp.Build.Elf;
+using Klp.Build.Kernels;
+using Klp.Build.Symbols;
+using Microsoft.Build.Framework;
+
+namespace Klp.Build.Tasks;
+
+/// <summary>
+/// klp-convert as a build step: references to non-exported kernel symbols become livepatch relocations resolved
+/// against the target's symbol map (generated once per kernel release and cached).
+/// </summary>
+public sealed class ConvertLivepatchRelocations : KlpTask
+{
+    [Required] public string InputModule { get; set; } = "";
+    [Required] public string OutputModule { get; set; } = "";
+    [Required] public string KernelRelease { get; set; } = "";
+    [Required] public string KernelBuildDirectory { get; set; } = "";
+    [Required] public string KernelArchitecture { get; set; } = "";
+    [Required] public string KernelSource { get; set; } = "";
+    public string? KernelPackageVersion { get; set; }
+    public string? CacheDirectory { get; set; }
+    public string? KernelVmlinux { get; set; }
+    public string? KernelImage { get; set; }
+    public string? KernelModulesDirectory { get; set; }
+    public string? ProjectFile { get; set; }
+    public ITaskItem[] KernelSymbols { get; set; } = [];
+
+    [Output] public string SymbolMapFile { get; private set; } = "";
+
+    protected override void Run(DiagnosticBag diagnostics)
+    {
+        var module = ElfReader.Read(InputModule, diagnostics);
+        var exports = ExportedSymbols.ReadSymvers(Path.Combine(KernelBuildDirectory, "Module.symvers"), diagnostics);
+        if (module is null || exports is null) return;
+
+        var unresolved = ConversionNeed.SymbolsToResolve(module, exports);
+        if (unresolved.Count == 0)
+        {
+            Log.LogMessage(MessageImportance.Normal, "The module uses only exported kernel symbols: nothing to convert.");
+            AtomicFile.Copy(InputModule, OutputModule);
+            return;
+        }
+
+        var map = LoadSymbolMap(diagnostics);
+        if (map is null) return;
+        var options = new ConversionOptions
+        {
+            Positions = KernelSymbols.Select(item => new SymbolPosition(item.ItemSpec.Trim(),
+                item.GetMetadata("Object") is { Length: > 0 } obj ? obj.Replace('-', '_') : null,
+                int.TryParse(item.GetMetadata("Position"), out var position) ? position : null)).ToList(),
+        };
+        var conversion = new DiagnosticBag();
+        var report = LivepatchConverter.Convert(module, map, exports, options, conversion);
+        diagnostics.AddRange(conversion.Items.Select(d => d.File is null || d.File == InputModule ? d with { File = ProjectFile } : d));
+        if (!report.Succeeded || diagnostics.HasErrors) return;
+        foreach (var relocation in report.Relocations)
+            Log.LogMessage(MessageImportance.Normal,
+                $"converted {relocation.PatchedSection}+0x{relocation.Offset:x} ({relocation.OriginalSymbol}) → {relocation.Section} {relocation.Target.SymbolName}");
+        Log.LogMessage(MessageImportance.High,
+            $"klp-convert: {report.Relocations.Count} relocation(s) to {report.Symbols.Count} non-exported symbol(s) now resolve through the livepatch core");
+        ElfWriter.WriteFile(module, OutputModule, diagnostics);
+    }
+
+    private KernelSymbolMap? LoadSymbolMap(DiagnosticBag diagnostics)
+    {
+        var architecture = Kernels.KernelArchitecture.All.Single(a => a.Debian == KernelArchitecture);
+        var target = new KernelTarget(KernelRelease, Enum.Parse<KernelSourceKind>(KernelSource), KernelBuildDirectory, architecture,
+            string.IsNullOrEmpty(KernelPackageVersion) ? null : KernelPackageVersion);
+        var cache = new KernelCache(string.IsNullOrEmpty(CacheDirectory) ? KernelCache.DefaultRoot : CacheDirectory);
+        var provider = new DebianKernelProvider(new DebianArchive(), cache, message => Log.LogMessage(MessageImportance.High, message));
+
+        string vmlinux;
+        if (!string.IsNullOrEmpty(KernelVmlinux)) vmlinux = KernelVmlinux;
+        else if (target.Source == KernelSourceKind.Debian) vmlinux = provider.ProvideDebugVmlinux(target, CancellationToken);
+        else vmlinux = Path.Combine(KernelBuildDirectory, "vmlinux");
+        if (!File.Exists(vmlinux))
+        {
+            diagnostics.Error("KLP3012", $"the patch uses non-exported kernel symbols and converting them needs the target's vmlinux with its symbol table, which is not at {vmlinux}: set KernelVmlinux.", ProjectFile);
+            return null;
+        }
+        var modules = KernelImageLocator.Locate(target, provider, KernelImage, KernelModulesDirectory, CancellationToken).ModulesDirectory;
+
+        var version = target.PackageVersion ?? "local-" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes(KernelBuildDirectory)))[..12].ToLowerInvariant();
+        var symbolCache = SymbolMapCache.ForKernel(cache, KernelRelease, version);
+        var stopwatch = Stopwatch.StartNew();
+        var map = symbolCache.GetOrCreate(SymbolMapGenerator.Create(vmlinux, modules), diagnostics, CancellationToken);
+        Log.LogMessage(MessageImportance.High,
+            $"Symbol map of {KernelRelease}: {(symbolCache.LastWasHit ? "cached" : "generated")} in {stopwatch.Elapsed.TotalSeconds:F1} s ({map?.Objects.Count ?? 0} objects)");
+        SymbolMapFile = symbolCache.TextPath;
+        return map;
+    }
+}
