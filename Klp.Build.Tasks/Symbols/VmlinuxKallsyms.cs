@@ -1,0 +1,138 @@
+using Klp.Build.Elf;
+
+namespace Klp.Build.Symbols;
+
+/// <summary>
+/// vmlinux's symbols in the order kallsyms stores them, which is the order kallsyms_on_each_symbol (and so
+/// the livepatch core's sympos count) walks. The kernel build makes that table in three steps, mirrored here:
+/// <list type="number">
+/// <item>scripts/mksysmap: <c>nm -n vmlinux</c> (undefined first, then by address, ties by name in the C
+/// locale), without nm types a N U w and names starting with $, .L, __crc_, __kstrtab_, __kstrtabns_ or equal
+/// to L0 (this is System.map);</item>
+/// <item>scripts/kallsyms read_symbol: drops names of KSYM_NAME_LEN or more, its ignore lists, types U u N n
+/// and absolute symbols except a few; without CONFIG_KALLSYMS_ALL, everything outside _stext.._etext and
+/// _sinittext.._einittext;</item>
+/// <item>scripts/kallsyms sort_symbols: by address, then non-weak before weak, then ordinary before names a
+/// linker script may provide (__start_*, __stop_*, __end_*, *_start, *_end), then fewer leading underscores
+/// first, then input order. With CONFIG_KALLSYMS_ABSOLUTE_PERCPU per-cpu symbols count as type A there.</item>
+/// </list>
+/// </summary>
+public static class VmlinuxKallsyms
+{
+    private static readonly string[] MksysmapPrefixes = ["$", ".L", "__crc_", "__kstrtab_", "__kstrtabns_"];
+
+    private static readonly HashSet<string> IgnoredSymbols = new(StringComparer.Ordinal)
+    {
+        "kallsyms_addresses", "kallsyms_offsets", "kallsyms_relative_base", "kallsyms_num_syms", "kallsyms_names",
+        "kallsyms_markers", "kallsyms_token_table", "kallsyms_token_index", "kallsyms_seqs_of_names",
+        "_SDA_BASE_", "_SDA2_BASE_",
+    };
+
+    private static readonly string[] IgnoredPrefixes =
+    [
+        "__efistub_", "__kvm_nvhe_$", "__kvm_nvhe_.L", "__AArch64ADRPThunk_", "__ARMV5PILongThunk_",
+        "__ARMV7PILongThunk_", "__ThumbV7PILongThunk_", "__LA25Thunk_", "__microLA25Thunk_", "__kcfi_typeid_",
+    ];
+
+    private static readonly string[] IgnoredSuffixes = ["_from_arm", "_from_thumb", "_veneer"];
+    private static readonly string[] IgnoredMatches = [".long_branch.", ".plt_branch."];
+    private static readonly HashSet<string> KeptAbsolute = new(StringComparer.Ordinal)
+        { "__kernel_syscall_via_break", "__kernel_syscall_via_epc", "__kernel_sigtramp", "__gp" };
+
+    /// <summary>System.map's lines (address, nm type, name) as scripts/mksysmap writes them.</summary>
+    internal static List<KernelSymbol> SystemMap(ScannedSection[] sections, ScannedSymbol[] symbols)
+    {
+        var listed = new List<(KernelSymbol Symbol, bool Undefined)>(symbols.Length);
+        foreach (var symbol in symbols)
+        {
+            if (symbol.Index == 0 || symbol.Type is ElfSymbolType.Section or ElfSymbolType.File || symbol.Name.Length == 0) continue;
+            var section = symbol.SectionIndex > 0 && symbol.SectionIndex < ElfSectionIndex.LoReserve && symbol.SectionIndex < sections.Length
+                ? sections[symbol.SectionIndex] : (ScannedSection?)null;
+            if (section is { } s && NmKind.IsDebugSection(s.Name)) continue; // nm hides debugging symbols
+            var kind = NmKind.OfExecutableSymbol(symbol, section);
+            if (kind is 'a' or 'N' or 'U' or 'w' || symbol.Name == "L0") continue;
+            if (MksysmapPrefixes.Any(p => symbol.Name.StartsWith(p, StringComparison.Ordinal))) continue;
+            listed.Add((new KernelSymbol(symbol.Name, symbol.Value, kind, section?.Name), symbol.SectionIndex == ElfSectionIndex.Undefined));
+        }
+        // nm -n: undefined symbols first, then by value, ties by name (LC_COLLATE=C in kbuild: strcmp).
+        listed.Sort((a, b) =>
+        {
+            if (a.Undefined != b.Undefined) return a.Undefined ? -1 : 1;
+            if (!a.Undefined && a.Symbol.Address != b.Symbol.Address) return a.Symbol.Address.CompareTo(b.Symbol.Address);
+            return string.CompareOrdinal(a.Symbol.Name, b.Symbol.Name);
+        });
+        return listed.ConvertAll(l => l.Symbol);
+    }
+
+    /// <summary>kallsyms' table from System.map lines, in kallsyms order.</summary>
+    public static List<KernelSymbol> FromSystemMap(IReadOnlyList<KernelSymbol> systemMap, KallsymsOptions options)
+    {
+        var table = new List<KernelSymbol>(systemMap.Count);
+        ulong? stext = null, etext = null, sinittext = null, einittext = null, percpuStart = null, percpuEnd = null;
+        foreach (var symbol in systemMap)
+        {
+            if (symbol.Name.Length >= options.MaxNameLength || IsIgnored(symbol.Name, symbol.Kind)) continue;
+            switch (symbol.Name)
+            {
+                case "_stext": stext = symbol.Address; break;
+                case "_etext": etext = symbol.Address; break;
+                case "_sinittext": sinittext = symbol.Address; break;
+                case "_einittext": einittext = symbol.Address; break;
+                case "__per_cpu_start": percpuStart = symbol.Address; break;
+                case "__per_cpu_end": percpuEnd = symbol.Address; break;
+            }
+            table.Add(symbol);
+        }
+        static bool In(ulong address, ulong? start, ulong? end) => start is { } s && end is { } e && address >= s && address <= e;
+        if (!options.AllSymbols)
+            table = table.FindAll(s =>
+                (In(s.Address, stext, etext) || In(s.Address, sinittext, einittext))
+                && !(s.Address == etext && s.Name != "_etext") && !(s.Address == einittext && s.Name != "_einittext"));
+
+        var entries = new (KernelSymbol Symbol, char SortKind, int Position)[table.Count];
+        for (var i = 0; i < table.Count; i++)
+        {
+            var kind = options.AbsolutePercpu && In(table[i].Address, percpuStart, percpuEnd) ? 'A' : table[i].Kind;
+            entries[i] = (table[i], kind, i);
+        }
+        Array.Sort(entries, (a, b) =>
+        {
+            var c = a.Symbol.Address.CompareTo(b.Symbol.Address);
+            if (c != 0) return c;
+            c = IsWeak(a.SortKind).CompareTo(IsWeak(b.SortKind));
+            if (c != 0) return c;
+            c = MayBeLinkerScriptProvided(a.Symbol.Name).CompareTo(MayBeLinkerScriptProvided(b.Symbol.Name));
+            if (c != 0) return c;
+            c = LeadingUnderscores(a.Symbol.Name).CompareTo(LeadingUnderscores(b.Symbol.Name));
+            return c != 0 ? c : a.Position.CompareTo(b.Position);
+        });
+        return entries.Select(e => e.Symbol).ToList();
+    }
+
+    private static bool IsIgnored(string name, char kind)
+    {
+        if (IgnoredSymbols.Contains(name)) return true;
+        foreach (var p in IgnoredPrefixes) if (name.StartsWith(p, StringComparison.Ordinal)) return true;
+        foreach (var p in IgnoredSuffixes) if (name.EndsWith(p, StringComparison.Ordinal)) return true;
+        foreach (var p in IgnoredMatches) if (name.Contains(p, StringComparison.Ordinal)) return true;
+        if (kind is 'U' or 'u' or 'N' or 'n') return true;
+        return kind is 'A' or 'a' && !KeptAbsolute.Contains(name);
+    }
+
+    private static bool IsWeak(char kind) => kind is 'w' or 'W';
+
+    private static bool MayBeLinkerScriptProvided(string name)
+    {
+        if (name.Length < 8 || !name.StartsWith("__", StringComparison.Ordinal)) return false;
+        var rest = name.AsSpan(2);
+        return rest.StartsWith("start_") || rest.StartsWith("stop_") || rest.StartsWith("end_")
+               || name.EndsWith("_start", StringComparison.Ordinal) || name.EndsWith("_end", StringComparison.Ordinal);
+    }
+
+    private static int LeadingUnderscores(string name)
+    {
+        var i = 0;
+        while (i < name.Length && name[i] == '_') i++;
+        return i;
+    }
+}
