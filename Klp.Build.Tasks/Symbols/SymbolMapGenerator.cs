@@ -99,13 +99,32 @@ public static class SymbolMapGenerator
     /// <summary>A module's symbols in core kallsyms order, or null with an error message.</summary>
     public static SymbolMapObject? ReadModule(string path, KallsymsOptions options, out string? error)
     {
-        var (data, readError) = ModuleFile.Read(path);
-        if (data is null)
+        ScannedSection[] sections;
+        ScannedSymbol[] symbols;
+        string? name;
+        if (path.EndsWith(".ko", StringComparison.Ordinal))
         {
-            error = readError;
-            return null;
+            // Uncompressed: read only the headers, .symtab, the string tables and .modinfo.
+            try
+            {
+                error = ElfSymbolScanner.ScanFile(path, out sections, out symbols, out name);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                error = e.Message;
+                return null;
+            }
         }
-        error = ElfSymbolScanner.Scan(data, out var sections, out var symbols, out var name);
+        else
+        {
+            var (data, readError) = ModuleFile.Read(path);
+            if (data is null)
+            {
+                error = readError;
+                return null;
+            }
+            error = ElfSymbolScanner.Scan(data, out sections, out symbols, out name);
+        }
         if (error is not null) return null;
         return new SymbolMapObject(string.IsNullOrEmpty(name) ? KernelModuleIndex.NameOf(path) : name.Replace('-', '_'),
             ModuleKallsyms.CoreSymbols(sections, symbols, options));

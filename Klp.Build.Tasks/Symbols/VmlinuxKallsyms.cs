@@ -42,26 +42,40 @@ public static class VmlinuxKallsyms
     /// <summary>System.map's lines (address, nm type, name) as scripts/mksysmap writes them.</summary>
     internal static List<KernelSymbol> SystemMap(ScannedSection[] sections, ScannedSymbol[] symbols)
     {
-        var listed = new List<(KernelSymbol Symbol, bool Undefined)>(symbols.Length);
+        var debug = new bool[sections.Length];
+        for (var i = 0; i < sections.Length; i++) debug[i] = NmKind.IsDebugSection(sections[i].Name);
+        var listed = new (KernelSymbol Symbol, bool Undefined)[symbols.Length];
+        var count = 0;
         foreach (var symbol in symbols)
         {
             if (symbol.Index == 0 || symbol.Type is ElfSymbolType.Section or ElfSymbolType.File || symbol.Name.Length == 0) continue;
-            var section = symbol.SectionIndex > 0 && symbol.SectionIndex < ElfSectionIndex.LoReserve && symbol.SectionIndex < sections.Length
-                ? sections[symbol.SectionIndex] : (ScannedSection?)null;
-            if (section is { } s && NmKind.IsDebugSection(s.Name)) continue; // nm hides debugging symbols
-            var kind = NmKind.OfExecutableSymbol(symbol, section);
-            if (kind is 'a' or 'N' or 'U' or 'w' || symbol.Name == "L0") continue;
-            if (MksysmapPrefixes.Any(p => symbol.Name.StartsWith(p, StringComparison.Ordinal))) continue;
-            listed.Add((new KernelSymbol(symbol.Name, symbol.Value, kind, section?.Name), symbol.SectionIndex == ElfSectionIndex.Undefined));
+            var index = symbol.SectionIndex;
+            var inSection = index > 0 && index < ElfSectionIndex.LoReserve && index < sections.Length;
+            if (inSection && debug[index]) continue; // nm hides debugging symbols
+            var kind = NmKind.OfExecutableSymbol(symbol, inSection ? sections[index] : null);
+            if (kind is 'a' or 'N' or 'U' or 'w' || IsDroppedByMksysmap(symbol.Name)) continue;
+            listed[count++] = (new KernelSymbol(symbol.Name, symbol.Value, kind, inSection ? sections[index].Name : null), index == ElfSectionIndex.Undefined);
         }
         // nm -n: undefined symbols first, then by value, ties by name (LC_COLLATE=C in kbuild: strcmp).
-        listed.Sort((a, b) =>
+        Array.Sort(listed, 0, count, Comparer<(KernelSymbol Symbol, bool Undefined)>.Create((a, b) =>
         {
             if (a.Undefined != b.Undefined) return a.Undefined ? -1 : 1;
-            if (!a.Undefined && a.Symbol.Address != b.Symbol.Address) return a.Symbol.Address.CompareTo(b.Symbol.Address);
+            if (!a.Undefined && a.Symbol.Address != b.Symbol.Address) return a.Symbol.Address < b.Symbol.Address ? -1 : 1;
             return string.CompareOrdinal(a.Symbol.Name, b.Symbol.Name);
-        });
-        return listed.ConvertAll(l => l.Symbol);
+        }));
+        var result = new List<KernelSymbol>(count);
+        for (var i = 0; i < count; i++) result.Add(listed[i].Symbol);
+        return result;
+    }
+
+    private static bool IsDroppedByMksysmap(string name)
+    {
+        if (name == "L0") return true;
+        var c = name[0];
+        if (c != '$' && c != '.' && c != '_') return false;
+        foreach (var prefix in MksysmapPrefixes)
+            if (name.StartsWith(prefix, StringComparison.Ordinal)) return true;
+        return false;
     }
 
     /// <summary>kallsyms' table from System.map lines, in kallsyms order.</summary>
@@ -89,34 +103,30 @@ public static class VmlinuxKallsyms
                 (In(s.Address, stext, etext) || In(s.Address, sinittext, einittext))
                 && !(s.Address == etext && s.Name != "_etext") && !(s.Address == einittext && s.Name != "_einittext"));
 
-        var entries = new (KernelSymbol Symbol, char SortKind, int Position)[table.Count];
+        // Sort keys up front: address, weak, may be provided by a linker script, leading underscores, input order.
+        var entries = new (ulong Address, int Ties, int Position)[table.Count];
         for (var i = 0; i < table.Count; i++)
         {
-            var kind = options.AbsolutePercpu && In(table[i].Address, percpuStart, percpuEnd) ? 'A' : table[i].Kind;
-            entries[i] = (table[i], kind, i);
+            var symbol = table[i];
+            var kind = options.AbsolutePercpu && In(symbol.Address, percpuStart, percpuEnd) ? 'A' : symbol.Kind;
+            var ties = (IsWeak(kind) ? 1 << 20 : 0) | (MayBeLinkerScriptProvided(symbol.Name) ? 1 << 19 : 0) | Math.Min(LeadingUnderscores(symbol.Name), (1 << 19) - 1);
+            entries[i] = (symbol.Address, ties, i);
         }
-        Array.Sort(entries, (a, b) =>
-        {
-            var c = a.Symbol.Address.CompareTo(b.Symbol.Address);
-            if (c != 0) return c;
-            c = IsWeak(a.SortKind).CompareTo(IsWeak(b.SortKind));
-            if (c != 0) return c;
-            c = MayBeLinkerScriptProvided(a.Symbol.Name).CompareTo(MayBeLinkerScriptProvided(b.Symbol.Name));
-            if (c != 0) return c;
-            c = LeadingUnderscores(a.Symbol.Name).CompareTo(LeadingUnderscores(b.Symbol.Name));
-            return c != 0 ? c : a.Position.CompareTo(b.Position);
-        });
-        return entries.Select(e => e.Symbol).ToList();
+        Array.Sort(entries);
+        var result = new List<KernelSymbol>(entries.Length);
+        foreach (var entry in entries) result.Add(table[entry.Position]);
+        return result;
     }
 
     private static bool IsIgnored(string name, char kind)
     {
+        if (kind is 'U' or 'u' or 'N' or 'n') return true;
+        if (kind is 'A' or 'a') return !KeptAbsolute.Contains(name);
         if (IgnoredSymbols.Contains(name)) return true;
         foreach (var p in IgnoredPrefixes) if (name.StartsWith(p, StringComparison.Ordinal)) return true;
         foreach (var p in IgnoredSuffixes) if (name.EndsWith(p, StringComparison.Ordinal)) return true;
         foreach (var p in IgnoredMatches) if (name.Contains(p, StringComparison.Ordinal)) return true;
-        if (kind is 'U' or 'u' or 'N' or 'n') return true;
-        return kind is 'A' or 'a' && !KeptAbsolute.Contains(name);
+        return false;
     }
 
     private static bool IsWeak(char kind) => kind is 'w' or 'W';
