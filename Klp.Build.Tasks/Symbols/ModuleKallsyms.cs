@@ -12,7 +12,14 @@ namespace Klp.Build.Symbols;
 /// </summary>
 public static class ModuleKallsyms
 {
-    internal static List<KernelSymbol> CoreSymbols(ScannedSection[] sections, ScannedSymbol[] symbols, KallsymsOptions options)
+    internal static List<KernelSymbol> CoreSymbols(ScannedSection[] sections, ScannedSymbol[] symbols, KallsymsOptions options) =>
+        CoreSymbols(sections, symbols, options, out _);
+
+    /// <param name="unstableNames">
+    /// Core names the kernel counts more often in the whole symbol table (every defined symbol), which is what
+    /// mod->kallsyms holds until the module's init has run.
+    /// </param>
+    internal static List<KernelSymbol> CoreSymbols(ScannedSection[] sections, ScannedSymbol[] symbols, KallsymsOptions options, out HashSet<string> unstableNames)
     {
         var percpu = Array.FindIndex(sections, s => s.Name == ".data..percpu");
         var kept = new bool[sections.Length];
@@ -33,6 +40,18 @@ public static class ModuleKallsyms
             if (!(options.AllSymbols && index == percpu) && !kept[index]) continue;
             result.Add(new KernelSymbol(symbol.Name, symbol.Value, NmKind.OfModuleSymbol(symbol, sections, percpu), sections[index].Name));
         }
+        // Core symbols are a subsequence of the whole table, so equal counts mean equal positions.
+        unstableNames = new HashSet<string>(StringComparer.Ordinal);
+        if (result.Count == symbols.Length - 1) return result;
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var symbol in result) counts[symbol.Name] = counts.GetValueOrDefault(symbol.Name) + 1;
+        foreach (var symbol in symbols)
+        {
+            if (symbol.Index == 0 || symbol.SectionIndex == ElfSectionIndex.Undefined || !counts.TryGetValue(symbol.Name, out var count)) continue;
+            counts[symbol.Name] = count - 1;
+        }
+        foreach (var (name, left) in counts)
+            if (left < 0) unstableNames.Add(name);
         return result;
     }
 }

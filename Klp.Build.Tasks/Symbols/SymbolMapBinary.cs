@@ -9,7 +9,8 @@ namespace Klp.Build.Symbols;
 /// object table only; an object's symbols and their names are decoded the first time they are used, so a warm
 /// load of a kernel with thousands of modules costs milliseconds.
 /// Layout (little endian): "KLPSYMS\0", u32 version, u16+UTF-8 key; u32 n strings, u32 offsets[n+1], blob;
-/// u32 objects × (u32 name, u32 first symbol, u32 count); u32 symbols × (u32 name, u32 section or ~0, u64 address, u8 kind).
+/// u32 objects × (u32 name, u32 first symbol, u32 count); u32 symbols × (u32 name, u32 section or ~0, u64 address, u8 kind);
+/// u32 unstable names × (u32 object, u32 name).
 /// </summary>
 public static class SymbolMapBinary
 {
@@ -34,9 +35,11 @@ public static class SymbolMapBinary
         var symbolCount = map.Objects.Sum(o => o.Symbols.Count);
         var records = new byte[symbolCount * SymbolRecord];
         var objects = new List<(uint Name, uint First, uint Count)>();
+        var unstable = new List<(uint Object, uint Name)>();
         var at = 0;
         foreach (var obj in map.Objects)
         {
+            foreach (var name in obj.UnstableNames.Order(StringComparer.Ordinal)) unstable.Add(((uint)objects.Count, Id(name)));
             objects.Add((Id(obj.Name), (uint)(at / SymbolRecord), (uint)obj.Symbols.Count));
             foreach (var symbol in obj.Symbols)
             {
@@ -75,6 +78,12 @@ public static class SymbolMapBinary
         }
         writer.Write((uint)symbolCount);
         writer.Write(records);
+        writer.Write((uint)unstable.Count);
+        foreach (var (obj, name) in unstable)
+        {
+            writer.Write(obj);
+            writer.Write(name);
+        }
     }
 
     /// <summary>The key a file was written with, or null when it is not a symbol map file of this version.</summary>
@@ -141,7 +150,17 @@ public static class SymbolMapBinary
         at += objectCount * 12;
         var symbolCount = (int)U32();
         var recordsStart = at;
-        if ((long)recordsStart + (long)symbolCount * SymbolRecord != data.Length) throw new FormatException("size mismatch");
+        at += symbolCount * SymbolRecord;
+        var unstableCount = (int)U32();
+        if ((long)at + unstableCount * 8L != data.Length) throw new FormatException("size mismatch");
+        var unstable = new Dictionary<int, List<string>>();
+        for (var i = 0; i < unstableCount; i++)
+        {
+            var obj = (int)U32();
+            var name = strings[U32()];
+            if (!unstable.TryGetValue(obj, out var list)) unstable[obj] = list = [];
+            list.Add(name);
+        }
         var objects = new List<SymbolMapObject>(objectCount);
         for (var i = 0; i < objectCount; i++)
         {
@@ -150,7 +169,7 @@ public static class SymbolMapBinary
             var count = (int)BinaryPrimitives.ReadUInt32LittleEndian(o[8..]);
             if ((long)first + count > symbolCount) throw new FormatException("object out of range");
             objects.Add(new SymbolMapObject(strings[BinaryPrimitives.ReadUInt32LittleEndian(o)],
-                new LazySymbols(data, recordsStart + first * SymbolRecord, count, strings)));
+                new LazySymbols(data, recordsStart + first * SymbolRecord, count, strings), unstable.GetValueOrDefault(i)));
         }
         return new KernelSymbolMap(objects);
     }

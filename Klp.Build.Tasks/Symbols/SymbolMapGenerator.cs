@@ -126,7 +126,7 @@ public static class SymbolMapGenerator
             error = ElfSymbolScanner.Scan(data, out sections, out symbols, out name);
         }
         if (error is not null) return null;
-        return new SymbolMapObject(string.IsNullOrEmpty(name) ? KernelModuleIndex.NameOf(path) : name.Replace('-', '_'),
-            ModuleKallsyms.CoreSymbols(sections, symbols, options));
+        var core = ModuleKallsyms.CoreSymbols(sections, symbols, options, out var unstable);
+        return new SymbolMapObject(string.IsNullOrEmpty(name) ? KernelModuleIndex.NameOf(path) : name.Replace('-', '_'), core, unstable);
     }
 }
