@@ -68,6 +68,21 @@ public sealed class DebianArchive(string aptListsDirectory = "/var/lib/apt/lists
             throw DiagnosticException.Error("KLP1003", $"dpkg-deb -x {deb} failed: {FirstErrorLine(result.StandardError)}. Delete the file and build again.");
     }
 
+    /// <summary>
+    /// Extracts only some members ("./usr/lib/...") of a .deb under root, in one pass over its data archive
+    /// (dpkg-deb --fsys-tarfile | tar -x), without unpacking the rest.
+    /// </summary>
+    public static void ExtractMembers(string deb, string root, IReadOnlyList<string> members, CancellationToken cancellationToken = default)
+    {
+        var script = "set -e; deb=$1; root=$2; shift 2; dpkg-deb --fsys-tarfile \"$deb\" | tar -x -C \"$root\" -- \"$@\"";
+        var result = ProcessRunner.Run("sh", ["-c", script, "sh", deb, root, .. members],
+            timeout: TimeSpan.FromMinutes(30), cancellationToken: cancellationToken);
+        var missing = members.FirstOrDefault(m => !File.Exists(Path.Combine(root, m)));
+        if (!result.Succeeded || missing is not null)
+            throw DiagnosticException.Error("KLP1003",
+                $"extracting {missing ?? string.Join(", ", members)} from {deb} failed: {FirstErrorLine(result.StandardError)}. Delete the file and build again.");
+    }
+
     private static string FirstErrorLine(string text) =>
         text.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("E:", StringComparison.Ordinal) || l.Contains("error", StringComparison.OrdinalIgnoreCase))
         ?? text.Split('\n').FirstOrDefault(l => l.Trim().Length > 0)?.Trim() ?? "no output";

@@ -83,6 +83,34 @@ public sealed class DebianKernelProvider(DebianArchive archive, KernelCache cach
         });
     }
 
+    /// <summary>
+    /// The vmlinux with symbols (and next to it the real System.map-R) from linux-image-R-dbg: about 860 MB to
+    /// download once, of which only those two files are extracted into the cache entry "debug".
+    /// </summary>
+    public string ProvideDebugVmlinux(KernelTarget target, CancellationToken cancellationToken = default)
+    {
+        var release = target.Release;
+        var vmlinux = $"vmlinux-{release}";
+        var known = target.PackageVersion is { } v ? Path.Combine(cache.KernelDirectory(release, v), "debug") : null;
+        if (known is not null && File.Exists(Path.Combine(known, vmlinux))) return Path.Combine(known, vmlinux);
+        if (known is null && FindCached(release, "debug") is { } existing) return Path.Combine(existing.Directory, vmlinux);
+        archive.RequirePackageLists();
+        var suffix = target.Architecture != KernelArchitecture.Host ? $":{target.Architecture.Debian}" : "";
+        var dbg = archive.Show($"linux-image-{release}-dbg{suffix}")
+            ?? throw DiagnosticException.Error("KLP1001", $"the archive has no linux-image-{release}-dbg, whose vmlinux the symbol map needs: run 'apt-get update', or set KernelDir to a kernel tree with its vmlinux.");
+        var directory = cache.GetOrCreate(known ?? Path.Combine(cache.KernelDirectory(release, dbg.Version), "debug"), root =>
+        {
+            var debs = Fetch([$"{dbg.Name}{suffix}={dbg.Version}"], cancellationToken);
+            var boot = "./usr/lib/debug/boot/";
+            DebianArchive.ExtractMembers(debs[0], root, [boot + vmlinux, boot + $"System.map-{release}"], cancellationToken);
+            foreach (var file in Directory.GetFiles(Path.Combine(root, "usr", "lib", "debug", "boot")))
+                File.Move(file, Path.Combine(root, Path.GetFileName(file)));
+            Directory.Delete(Path.Combine(root, "usr"), recursive: true);
+            _log($"extracted {vmlinux} and System.map-{release} from {Path.GetFileName(debs[0])}");
+        });
+        return Path.Combine(directory, vmlinux);
+    }
+
     private KernelTarget Target(string release, string version, string buildRoot, KernelArchitecture architecture) =>
         new(release, KernelSourceKind.Debian, Path.Combine(buildRoot, "usr", "src", $"linux-headers-{release}"),
             architecture, version, Path.GetDirectoryName(buildRoot));

@@ -17,12 +17,23 @@ public sealed record SymbolOccurrence(string Object, KernelSymbol Symbol, int Po
 }
 
 /// <summary>The symbols of vmlinux or of one module, in the order the kernel counts sympos in.</summary>
-public sealed class SymbolMapObject(string name, IReadOnlyList<KernelSymbol> symbols)
+/// <param name="name">"vmlinux" or the module's name.</param>
+/// <param name="symbols">The symbols in kernel order (for a module: the core symbols a live module keeps).</param>
+/// <param name="unstableNames">Module names the kernel counts differently while the module is still loading.</param>
+public sealed class SymbolMapObject(string name, IReadOnlyList<KernelSymbol> symbols, IReadOnlyCollection<string>? unstableNames = null)
 {
     private Dictionary<string, List<int>>? _byName;
 
     public string Name { get; } = name;
     public IReadOnlyList<KernelSymbol> Symbols { get; } = symbols;
+
+    /// <summary>
+    /// Names whose occurrences differ between a live module (core symbols only) and a module that is still
+    /// loading (its whole symbol table, which is what the livepatch core searches when a patch meets a module
+    /// loaded after it): an extra copy in .init*, a non-allocated section or an absolute symbol. A sympos for
+    /// such a name would depend on load order. Empty for vmlinux.
+    /// </summary>
+    public IReadOnlySet<string> UnstableNames { get; } = unstableNames as IReadOnlySet<string> ?? new HashSet<string>(unstableNames ?? [], StringComparer.Ordinal);
 
     public IReadOnlyList<SymbolOccurrence> Occurrences(string symbol)
     {

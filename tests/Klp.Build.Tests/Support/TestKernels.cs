@@ -31,19 +31,33 @@ public static class TestKernels
     public static string ImageRoot(string release) => Unpacked($"linux-image-{release}");
 
     /// <summary>The debug vmlinux from linux-image-&lt;release&gt;-dbg (about 860 MB download, extracted alone).</summary>
-    public static string DebugVmlinux(string release)
+    public static string DebugVmlinux(string release) => DebugFile(release, $"vmlinux-{release}");
+
+    /// <summary>The real System.map from linux-image-&lt;release&gt;-dbg (linux-image has only a stub).</summary>
+    public static string DebugSystemMap(string release) => DebugFile(release, $"System.map-{release}");
+
+    /// <summary>Extracts vmlinux and System.map together in one pass over the -dbg package (xz: about a minute).</summary>
+    private static string DebugFile(string release, string name)
     {
-        var target = Path.Combine(CacheRoot, $"vmlinux-{release}");
+        var target = Path.Combine(CacheRoot, name);
         lock (Gate)
         {
             if (File.Exists(target)) return target;
             var deb = Download($"linux-image-{release}-dbg");
-            var temp = target + ".tmp";
-            var member = $"./usr/lib/debug/boot/vmlinux-{release}";
-            var shell = $"dpkg-deb --fsys-tarfile '{deb}' | tar -xO '{member}' > '{temp}'";
-            var run = ProcessRunner.Run("sh", ["-c", shell]);
-            if (!run.Succeeded) throw new InvalidOperationException(run.StandardError);
-            File.Move(temp, target, overwrite: true);
+            var temp = Directory.CreateTempSubdirectory("klp-dbg-").FullName;
+            try
+            {
+                var members = new[] { $"vmlinux-{release}", $"System.map-{release}" }.Where(m => !File.Exists(Path.Combine(CacheRoot, m))).ToList();
+                var shell = $"dpkg-deb --fsys-tarfile '{deb}' | tar -x -C '{temp}' {string.Join(' ', members.Select(m => $"'./usr/lib/debug/boot/{m}'"))}";
+                var run = ProcessRunner.Run("sh", ["-c", shell]);
+                if (!run.Succeeded) throw new InvalidOperationException(run.StandardError);
+                foreach (var member in members)
+                    File.Move(Path.Combine(temp, "usr", "lib", "debug", "boot", member), Path.Combine(CacheRoot, member), overwrite: true);
+            }
+            finally
+            {
+                Directory.Delete(temp, true);
+            }
             return target;
         }
     }

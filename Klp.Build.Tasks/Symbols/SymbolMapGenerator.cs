@@ -1,0 +1,132 @@
+using Klp.Build.Diagnostics;
+using Klp.Build.Kernels;
+
+namespace Klp.Build.Symbols;
+
+/// <summary>What a target kernel's symbol map is made of: vmlinux (with its symbol table) and every module file.</summary>
+public sealed record SymbolMapInputs(string Vmlinux, IReadOnlyList<string> ModuleFiles, KallsymsOptions Options)
+{
+    /// <summary>
+    /// vmlinux and every module under <paramref name="modulesDirectory"/> (lib/modules/R, or a kernel tree);
+    /// when a module is there both unpacked and compressed, the unpacked file is read.
+    /// </summary>
+    public static SymbolMapInputs Create(string vmlinux, string? modulesDirectory, KallsymsOptions? options = null) =>
+        new(vmlinux, modulesDirectory is null ? [] : FindModules(modulesDirectory), options ?? KallsymsOptions.Default);
+
+    public static IReadOnlyList<string> FindModules(string directory)
+    {
+        if (!Directory.Exists(directory)) return [];
+        var files = Directory.EnumerateFiles(directory, "*.ko*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
+            .Where(ModuleFile.IsModule)
+            .ToList();
+        var unpacked = files.Where(f => f.EndsWith(".ko", StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);
+        return files
+            .Where(f => f.EndsWith(".ko", StringComparison.Ordinal) || !unpacked.Contains(f[..(f.LastIndexOf(".ko", StringComparison.Ordinal) + 3)]))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+    }
+}
+
+/// <summary>
+/// Builds a target kernel's <see cref="KernelSymbolMap"/>: vmlinux first, in kallsyms order, then one object per
+/// module (named as the kernel names it: .modinfo name=, else the file name with '-' as '_'), in the order
+/// module_kallsyms_on_each_symbol counts. Modules are read in parallel.
+/// </summary>
+public static class SymbolMapGenerator
+{
+    public const string UnreadableCode = "KLP3011";
+    public const string DuplicateModuleCode = "KLP3012";
+
+    public static KernelSymbolMap? Generate(SymbolMapInputs inputs, DiagnosticBag diagnostics, CancellationToken cancellationToken = default)
+    {
+        var modules = new (SymbolMapObject? Object, string? Error)[inputs.ModuleFiles.Count];
+        var vmlinux = Task.Run(() => ReadVmlinux(inputs.Vmlinux, inputs.Options, out var error) is { } o ? (o, null) : ((SymbolMapObject?)null, error), cancellationToken);
+        Parallel.For(0, modules.Length,
+            new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount },
+            i => modules[i] = ReadModule(inputs.ModuleFiles[i], inputs.Options, out var error) is { } o ? (o, null) : (null, error));
+        var (kernel, kernelError) = vmlinux.GetAwaiter().GetResult();
+        if (kernel is null)
+        {
+            diagnostics.Error(UnreadableCode, $"cannot read the symbol table of {inputs.Vmlinux}: {kernelError}. Use the vmlinux of the kernel's -dbg package or of its build tree (not vmlinuz).", inputs.Vmlinux);
+            return null;
+        }
+        var objects = new List<SymbolMapObject> { kernel };
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal) { [KernelSymbolMap.Vmlinux] = inputs.Vmlinux };
+        var ordered = modules.Select((m, i) => (m.Object, m.Error, Path: inputs.ModuleFiles[i]))
+            .OrderBy(m => m.Object?.Name, StringComparer.Ordinal).ThenBy(m => m.Path, StringComparer.Ordinal);
+        foreach (var (obj, error, path) in ordered)
+        {
+            if (obj is null)
+            {
+                diagnostics.Warning(UnreadableCode, $"skipped module {path} in the symbol map: {error}.", path);
+                continue;
+            }
+            if (seen.TryGetValue(obj.Name, out var first))
+            {
+                diagnostics.Warning(DuplicateModuleCode, $"module {path} has the same name '{obj.Name}' as {first}: the symbol map lists only the first.", path);
+                continue;
+            }
+            seen[obj.Name] = path;
+            objects.Add(obj);
+        }
+        return new KernelSymbolMap(objects);
+    }
+
+    /// <summary>vmlinux's symbols in kallsyms order, or null with an error message.</summary>
+    public static SymbolMapObject? ReadVmlinux(string path, KallsymsOptions options, out string? error)
+    {
+        ScannedSection[] sections;
+        ScannedSymbol[] symbols;
+        try
+        {
+            error = ElfSymbolScanner.ScanFile(path, out sections, out symbols, out _);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error = e.Message;
+            return null;
+        }
+        if (error is not null) return null;
+        if (symbols.Length == 0)
+        {
+            error = "it has no symbol table (stripped)";
+            return null;
+        }
+        var systemMap = VmlinuxKallsyms.SystemMap(sections, symbols);
+        return new SymbolMapObject(KernelSymbolMap.Vmlinux, VmlinuxKallsyms.FromSystemMap(systemMap, options));
+    }
+
+    /// <summary>A module's symbols in core kallsyms order, or null with an error message.</summary>
+    public static SymbolMapObject? ReadModule(string path, KallsymsOptions options, out string? error)
+    {
+        ScannedSection[] sections;
+        ScannedSymbol[] symbols;
+        string? name;
+        if (path.EndsWith(".ko", StringComparison.Ordinal))
+        {
+            // Uncompressed: read only the headers, .symtab, the string tables and .modinfo.
+            try
+            {
+                error = ElfSymbolScanner.ScanFile(path, out sections, out symbols, out name);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                error = e.Message;
+                return null;
+            }
+        }
+        else
+        {
+            var (data, readError) = ModuleFile.Read(path);
+            if (data is null)
+            {
+                error = readError;
+                return null;
+            }
+            error = ElfSymbolScanner.Scan(data, out sections, out symbols, out name);
+        }
+        if (error is not null) return null;
+        var core = ModuleKallsyms.CoreSymbols(sections, symbols, options, out var unstable);
+        return new SymbolMapObject(string.IsNullOrEmpty(name) ? KernelModuleIndex.NameOf(path) : name.Replace('-', '_'), core, unstable);
+    }
+}
