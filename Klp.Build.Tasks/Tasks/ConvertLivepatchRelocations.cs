@@ -87,7 +87,7 @@ public sealed class ConvertLivepatchRelocations : KlpTask
             System.Text.Encoding.UTF8.GetBytes(KernelBuildDirectory)))[..12].ToLowerInvariant();
         var symbolCache = SymbolMapCache.ForKernel(cache, KernelRelease, version);
         var stopwatch = Stopwatch.StartNew();
-        var map = symbolCache.GetOrCreate(SymbolMapGenerator.Create(vmlinux, modules), diagnostics, CancellationToken);
+        var map = symbolCache.GetOrCreate(SymbolMapInputs.Create(vmlinux, modules), diagnostics, CancellationToken);
         Log.LogMessage(MessageImportance.High,
             $"Symbol map of {KernelRelease}: {(symbolCache.LastWasHit ? "cached" : "generated")} in {stopwatch.Elapsed.TotalSeconds:F1} s ({map?.Objects.Count ?? 0} objects)");
         SymbolMapFile = symbolCache.TextPath;
