@@ -13,6 +13,20 @@ public sealed record SymbolMapInputs(string Vmlinux, IReadOnlyList<string> Modul
     public static SymbolMapInputs Create(string vmlinux, string? modulesDirectory, KallsymsOptions? options = null) =>
         new(vmlinux, modulesDirectory is null ? [] : FindModules(modulesDirectory), options ?? KallsymsOptions.Default);
 
+    /// <summary>
+    /// A Debian target: the -dbg vmlinux (DebianKernelProvider.ProvideDebugVmlinux) and the unpacked
+    /// linux-image (ProvideImage): its lib/modules/R, and boot/config-R for the options.
+    /// </summary>
+    public static SymbolMapInputs ForDebianImage(string vmlinux, string imageRoot, string release) =>
+        Create(vmlinux, Path.Combine(imageRoot, "lib", "modules", release), OptionsFrom(Path.Combine(imageRoot, "boot", $"config-{release}")));
+
+    /// <summary>A built kernel tree (KernelDir): its vmlinux, every module built in it, and its .config.</summary>
+    public static SymbolMapInputs ForKernelTree(string kernelDirectory) =>
+        Create(Path.Combine(kernelDirectory, "vmlinux"), kernelDirectory, OptionsFrom(Path.Combine(kernelDirectory, ".config")));
+
+    private static KallsymsOptions OptionsFrom(string config) =>
+        File.Exists(config) ? KallsymsOptions.FromConfig(KernelConfig.Load(config)) : KallsymsOptions.Default;
+
     public static IReadOnlyList<string> FindModules(string directory)
     {
         if (!Directory.Exists(directory)) return [];
