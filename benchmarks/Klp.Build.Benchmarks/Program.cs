@@ -47,6 +47,15 @@ internal static class Quick
             Report("generate (vmlinux + all modules, in memory)", watch.Elapsed);
             Console.WriteLine($"  objects {map.Objects.Count}, symbols {map.Objects.Sum(o => o.Symbols.Count)}");
 
+            for (var i = 0; i < 2; i++)
+            {
+                watch.Restart();
+                map.WriteFile(Path.Combine(directory, "t.klp"));
+                var text = watch.Elapsed;
+                Klp.Build.AtomicFile.Write(Path.Combine(directory, "t.bin"), stream => SymbolMapBinary.Write(map, "k", stream));
+                Console.WriteLine($"write: symbols.klp {text.TotalMilliseconds:F0} ms, symbols.bin {(watch.Elapsed - text).TotalMilliseconds:F0} ms");
+            }
+
             watch.Restart();
             var cache = new SymbolMapCache(directory);
             cache.GetOrCreate(inputs, new DiagnosticBag());
