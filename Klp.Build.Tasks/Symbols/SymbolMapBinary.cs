@@ -5,84 +5,152 @@ namespace Klp.Build.Symbols;
 
 /// <summary>
 /// A compact, lazily decoded file form of a <see cref="KernelSymbolMap"/> with everything the text form drops
-/// (addresses, kinds, sections) and the key of the inputs it was made from. Loading reads the file and the
-/// object table only; an object's symbols and their names are decoded the first time they are used, so a warm
-/// load of a kernel with thousands of modules costs milliseconds.
-/// Layout (little endian): "KLPSYMS\0", u32 version, u16+UTF-8 key; u32 n strings, u32 offsets[n+1], blob;
-/// u32 objects × (u32 name, u32 first symbol, u32 count); u32 symbols × (u32 name, u32 section or ~0, u64 address, u8 kind);
-/// u32 unstable names × (u32 object, u32 name).
+/// (addresses, kinds, sections, unstable names) and the key of the inputs it was made from. Loading reads the
+/// file and the object table only; an object's symbols are decoded the first time they are used, so a warm load
+/// of a kernel with thousands of modules costs milliseconds. Symbol names are stored in map order, not
+/// deduplicated (interning half a million names costs more than the bytes it saves).
+/// Layout (little endian): "KLPSYMS\0", u32 version, u16+UTF-8 key;
+/// u32 n pooled strings (object and section names), u32 offsets[n+1], bytes;
+/// u32 objects × (u32 name, u32 first symbol, u32 count);
+/// u32 symbols, u32 name offsets[symbols+1], name bytes, symbols × (u32 section or ~0, u64 address, u8 kind);
+/// u32 unstable names × (u32 object, u32 pooled name).
 /// </summary>
 public static class SymbolMapBinary
 {
     private static readonly byte[] Magic = "KLPSYMS\0"u8.ToArray();
-    public const uint FormatVersion = 1;
-    private const int SymbolRecord = 17;
+    public const uint FormatVersion = 2;
+    private const int SymbolRecord = 13;
     private const uint NoSection = uint.MaxValue;
 
     public static void Write(KernelSymbolMap map, string key, Stream stream)
     {
-        var strings = new Dictionary<string, uint>(StringComparer.Ordinal);
-        var ordered = new List<string>();
+        var pool = new Dictionary<string, uint>(StringComparer.Ordinal);
+        var pooled = new List<string>();
         uint Id(string s)
         {
-            if (!strings.TryGetValue(s, out var id))
+            if (!pool.TryGetValue(s, out var id))
             {
-                strings[s] = id = (uint)ordered.Count;
-                ordered.Add(s);
+                pool[s] = id = (uint)pooled.Count;
+                pooled.Add(s);
             }
             return id;
         }
-        var symbolCount = map.Objects.Sum(o => o.Symbols.Count);
-        var records = new byte[symbolCount * SymbolRecord];
-        var objects = new List<(uint Name, uint First, uint Count)>();
+        // Streamed in passes over the symbols: no large arrays, so no large-object allocations (and the full
+        // collections they bring over a heap of half a million symbols).
+        var symbolCount = 0;
+        var objects = new List<(uint Name, uint First, uint Count)>(map.Objects.Count);
         var unstable = new List<(uint Object, uint Name)>();
-        var at = 0;
         foreach (var obj in map.Objects)
         {
             foreach (var name in obj.UnstableNames.Order(StringComparer.Ordinal)) unstable.Add(((uint)objects.Count, Id(name)));
-            objects.Add((Id(obj.Name), (uint)(at / SymbolRecord), (uint)obj.Symbols.Count));
+            objects.Add((Id(obj.Name), (uint)symbolCount, (uint)obj.Symbols.Count));
+            symbolCount += obj.Symbols.Count;
+            string? lastSection = null;
+            foreach (var symbol in obj.Symbols)
+                if (!ReferenceEquals(symbol.Section, lastSection) && (lastSection = symbol.Section) is not null) Id(lastSection);
+        }
+
+        var writer = new Output(stream);
+        void Text(string text) => writer.Text(text);
+        writer.Bytes(Magic);
+        writer.U32(FormatVersion);
+        writer.U16((ushort)Encoding.UTF8.GetByteCount(key));
+        Text(key);
+        writer.U32((uint)pooled.Count);
+        uint offset = 0;
+        foreach (var text in pooled)
+        {
+            writer.U32(offset);
+            offset += (uint)Encoding.UTF8.GetByteCount(text);
+        }
+        writer.U32(offset);
+        foreach (var text in pooled) Text(text);
+        writer.U32((uint)objects.Count);
+        foreach (var (name, first, count) in objects)
+        {
+            writer.U32(name);
+            writer.U32(first);
+            writer.U32(count);
+        }
+        writer.U32((uint)symbolCount);
+        offset = 0;
+        foreach (var obj in map.Objects)
             foreach (var symbol in obj.Symbols)
             {
-                var r = records.AsSpan(at, SymbolRecord);
-                BinaryPrimitives.WriteUInt32LittleEndian(r, Id(symbol.Name));
-                BinaryPrimitives.WriteUInt32LittleEndian(r[4..], symbol.Section is null ? NoSection : Id(symbol.Section));
-                BinaryPrimitives.WriteUInt64LittleEndian(r[8..], symbol.Address);
-                r[16] = symbol.Kind < 128 ? (byte)symbol.Kind : (byte)'?';
-                at += SymbolRecord;
+                writer.U32(offset);
+                offset += (uint)Encoding.UTF8.GetByteCount(symbol.Name);
+            }
+        writer.U32(offset);
+        foreach (var obj in map.Objects)
+            foreach (var symbol in obj.Symbols) Text(symbol.Name);
+        foreach (var obj in map.Objects)
+        {
+            string? lastSection = null;
+            var lastSectionId = NoSection;
+            foreach (var symbol in obj.Symbols)
+            {
+                if (!ReferenceEquals(symbol.Section, lastSection))
+                {
+                    lastSection = symbol.Section;
+                    lastSectionId = symbol.Section is null ? NoSection : pool[symbol.Section];
+                }
+                writer.U32(lastSectionId);
+                writer.U64(symbol.Address);
+                writer.U8(symbol.Kind < 128 ? (byte)symbol.Kind : (byte)'?');
+            }
+        }
+        writer.U32((uint)unstable.Count);
+        foreach (var (obj, name) in unstable)
+        {
+            writer.U32(obj);
+            writer.U32(name);
+        }
+        writer.Flush();
+    }
+
+    /// <summary>Little-endian writes into a 64 KiB buffer (a Stream call per field costs more than the field).</summary>
+    private sealed class Output(Stream stream)
+    {
+        private readonly byte[] _buffer = new byte[1 << 16];
+        private int _used;
+
+        private Span<byte> Take(int size)
+        {
+            if (_used + size > _buffer.Length) Flush();
+            var span = _buffer.AsSpan(_used, size);
+            _used += size;
+            return span;
+        }
+
+        public void U8(byte value) => Take(1)[0] = value;
+        public void U16(ushort value) => BinaryPrimitives.WriteUInt16LittleEndian(Take(2), value);
+        public void U32(uint value) => BinaryPrimitives.WriteUInt32LittleEndian(Take(4), value);
+        public void U64(ulong value) => BinaryPrimitives.WriteUInt64LittleEndian(Take(8), value);
+
+        public void Bytes(ReadOnlySpan<byte> bytes)
+        {
+            if (bytes.Length > _buffer.Length)
+            {
+                Flush();
+                stream.Write(bytes);
+            }
+            else bytes.CopyTo(Take(bytes.Length));
+        }
+
+        public void Text(string text)
+        {
+            if (Encoding.UTF8.GetMaxByteCount(text.Length) > _buffer.Length) Bytes(Encoding.UTF8.GetBytes(text));
+            else
+            {
+                if (_used + Encoding.UTF8.GetMaxByteCount(text.Length) > _buffer.Length) Flush();
+                _used += Encoding.UTF8.GetBytes(text, _buffer.AsSpan(_used));
             }
         }
 
-        using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
-        writer.Write(Magic);
-        writer.Write(FormatVersion);
-        var keyBytes = Encoding.UTF8.GetBytes(key);
-        writer.Write((ushort)keyBytes.Length);
-        writer.Write(keyBytes);
-        var blob = new MemoryStream();
-        var offsets = new uint[ordered.Count + 1];
-        for (var i = 0; i < ordered.Count; i++)
+        public void Flush()
         {
-            offsets[i] = (uint)blob.Length;
-            blob.Write(Encoding.UTF8.GetBytes(ordered[i]));
-        }
-        offsets[^1] = (uint)blob.Length;
-        writer.Write((uint)ordered.Count);
-        foreach (var offset in offsets) writer.Write(offset);
-        writer.Write(blob.GetBuffer(), 0, (int)blob.Length);
-        writer.Write((uint)objects.Count);
-        foreach (var (name, first, count) in objects)
-        {
-            writer.Write(name);
-            writer.Write(first);
-            writer.Write(count);
-        }
-        writer.Write((uint)symbolCount);
-        writer.Write(records);
-        writer.Write((uint)unstable.Count);
-        foreach (var (obj, name) in unstable)
-        {
-            writer.Write(obj);
-            writer.Write(name);
+            stream.Write(_buffer, 0, _used);
+            _used = 0;
         }
     }
 
@@ -121,8 +189,9 @@ public static class SymbolMapBinary
         {
             return Parse(data, out key);
         }
-        catch (Exception e) when (e is ArgumentOutOfRangeException or IndexOutOfRangeException or FormatException)
+        catch (Exception e) when (e is ArgumentOutOfRangeException or IndexOutOfRangeException or FormatException or ArgumentException)
         {
+            key = null;
             return null;
         }
     }
@@ -134,30 +203,38 @@ public static class SymbolMapBinary
         if (span.Length < 14 || !span[..8].SequenceEqual(Magic) || BinaryPrimitives.ReadUInt32LittleEndian(span[8..]) != FormatVersion) return null;
         var at = 12;
         int U16() { var v = BinaryPrimitives.ReadUInt16LittleEndian(data.AsSpan(at)); at += 2; return v; }
-        uint U32() { var v = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(at)); at += 4; return v; }
+        int Count(int elementSize)
+        {
+            var v = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(at));
+            at += 4;
+            if ((ulong)v * (ulong)elementSize > (ulong)(data.Length - at)) throw new FormatException("count out of range");
+            return (int)v;
+        }
         var keyLength = U16();
         key = Encoding.UTF8.GetString(data, at, keyLength);
         at += keyLength;
-        var stringCount = (int)U32();
-        var offsetsStart = at;
-        at += (stringCount + 1) * 4;
-        var blobStart = at;
-        var blobLength = (int)BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(offsetsStart + stringCount * 4));
-        at += blobLength;
-        var strings = new StringPool(data, offsetsStart, blobStart, stringCount);
-        var objectCount = (int)U32();
+
+        var poolCount = Count(4);
+        var pool = new Strings(data, at, at + (poolCount + 1) * 4);
+        at = pool.End(poolCount);
+        var pooled = new string[poolCount];
+        for (var i = 0; i < poolCount; i++) pooled[i] = pool.Get(i);
+
+        var objectCount = Count(12);
         var objectsStart = at;
         at += objectCount * 12;
-        var symbolCount = (int)U32();
+        var symbolCount = Count(4);
+        var names = new Strings(data, at, at + (symbolCount + 1) * 4);
+        at = names.End(symbolCount);
         var recordsStart = at;
-        at += symbolCount * SymbolRecord;
-        var unstableCount = (int)U32();
+        at += checked(symbolCount * SymbolRecord);
+        var unstableCount = Count(8);
         if ((long)at + unstableCount * 8L != data.Length) throw new FormatException("size mismatch");
         var unstable = new Dictionary<int, List<string>>();
         for (var i = 0; i < unstableCount; i++)
         {
-            var obj = (int)U32();
-            var name = strings[U32()];
+            var obj = (int)BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(at + i * 8));
+            var name = pooled[BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(at + i * 8 + 4))];
             if (!unstable.TryGetValue(obj, out var list)) unstable[obj] = list = [];
             list.Add(name);
         }
@@ -168,35 +245,30 @@ public static class SymbolMapBinary
             var first = (int)BinaryPrimitives.ReadUInt32LittleEndian(o[4..]);
             var count = (int)BinaryPrimitives.ReadUInt32LittleEndian(o[8..]);
             if ((long)first + count > symbolCount) throw new FormatException("object out of range");
-            objects.Add(new SymbolMapObject(strings[BinaryPrimitives.ReadUInt32LittleEndian(o)],
-                new LazySymbols(data, recordsStart + first * SymbolRecord, count, strings), unstable.GetValueOrDefault(i)));
+            objects.Add(new SymbolMapObject(pooled[BinaryPrimitives.ReadUInt32LittleEndian(o)],
+                new LazySymbols(data, recordsStart, first, count, names, pooled), unstable.GetValueOrDefault(i)));
         }
         return new KernelSymbolMap(objects);
     }
 
-    private sealed class StringPool(byte[] data, int offsetsStart, int blobStart, int count)
+    /// <summary>n strings: u32 offsets[n+1] at offsetsStart, bytes at bytesStart.</summary>
+    private readonly struct Strings(byte[] data, int offsetsStart, int bytesStart)
     {
-        private readonly string?[] _decoded = new string?[count];
+        public int End(int count) => checked(bytesStart + (int)Offset(count));
 
-        public string this[uint id]
-        {
-            get
-            {
-                if (id >= (uint)count) throw new FormatException("string id out of range");
-                return _decoded[id] ??= Decode((int)id);
-            }
-        }
+        private uint Offset(int i) => BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(offsetsStart + i * 4));
 
-        private string Decode(int id)
+        public string Get(int i)
         {
-            var start = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(offsetsStart + id * 4));
-            var end = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(offsetsStart + id * 4 + 4));
-            return Encoding.UTF8.GetString(data, blobStart + (int)start, (int)(end - start));
+            var start = Offset(i);
+            var end = Offset(i + 1);
+            if (end < start) throw new FormatException("string offsets out of order");
+            return Encoding.UTF8.GetString(data, bytesStart + (int)start, (int)(end - start));
         }
     }
 
     /// <summary>An object's symbols, decoded on first use.</summary>
-    private sealed class LazySymbols(byte[] data, int start, int count, StringPool strings) : IReadOnlyList<KernelSymbol>
+    private sealed class LazySymbols(byte[] data, int recordsStart, int first, int count, Strings names, string[] pooled) : IReadOnlyList<KernelSymbol>
     {
         private KernelSymbol[]? _symbols;
 
@@ -212,10 +284,10 @@ public static class SymbolMapBinary
             var result = new KernelSymbol[count];
             for (var i = 0; i < count; i++)
             {
-                var r = data.AsSpan(start + i * SymbolRecord, SymbolRecord);
-                var section = BinaryPrimitives.ReadUInt32LittleEndian(r[4..]);
-                result[i] = new KernelSymbol(strings[BinaryPrimitives.ReadUInt32LittleEndian(r)],
-                    BinaryPrimitives.ReadUInt64LittleEndian(r[8..]), (char)r[16], section == NoSection ? null : strings[section]);
+                var r = data.AsSpan(recordsStart + (first + i) * SymbolRecord, SymbolRecord);
+                var section = BinaryPrimitives.ReadUInt32LittleEndian(r);
+                result[i] = new KernelSymbol(names.Get(first + i), BinaryPrimitives.ReadUInt64LittleEndian(r[4..]), (char)r[12],
+                    section == NoSection ? null : section < pooled.Length ? pooled[section] : throw new FormatException("section id out of range"));
             }
             return result;
         }

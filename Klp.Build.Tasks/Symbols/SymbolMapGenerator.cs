@@ -13,6 +13,20 @@ public sealed record SymbolMapInputs(string Vmlinux, IReadOnlyList<string> Modul
     public static SymbolMapInputs Create(string vmlinux, string? modulesDirectory, KallsymsOptions? options = null) =>
         new(vmlinux, modulesDirectory is null ? [] : FindModules(modulesDirectory), options ?? KallsymsOptions.Default);
 
+    /// <summary>
+    /// A Debian target: the -dbg vmlinux (DebianKernelProvider.ProvideDebugVmlinux) and the unpacked
+    /// linux-image (ProvideImage): its lib/modules/R, and boot/config-R for the options.
+    /// </summary>
+    public static SymbolMapInputs ForDebianImage(string vmlinux, string imageRoot, string release) =>
+        Create(vmlinux, Path.Combine(imageRoot, "lib", "modules", release), OptionsFrom(Path.Combine(imageRoot, "boot", $"config-{release}")));
+
+    /// <summary>A built kernel tree (KernelDir): its vmlinux, every module built in it, and its .config.</summary>
+    public static SymbolMapInputs ForKernelTree(string kernelDirectory) =>
+        Create(Path.Combine(kernelDirectory, "vmlinux"), kernelDirectory, OptionsFrom(Path.Combine(kernelDirectory, ".config")));
+
+    private static KallsymsOptions OptionsFrom(string config) =>
+        File.Exists(config) ? KallsymsOptions.FromConfig(KernelConfig.Load(config)) : KallsymsOptions.Default;
+
     public static IReadOnlyList<string> FindModules(string directory)
     {
         if (!Directory.Exists(directory)) return [];
@@ -41,9 +55,35 @@ public static class SymbolMapGenerator
     {
         var modules = new (SymbolMapObject? Object, string? Error)[inputs.ModuleFiles.Count];
         var vmlinux = Task.Run(() => ReadVmlinux(inputs.Vmlinux, inputs.Options, out var error) is { } o ? (o, null) : ((SymbolMapObject?)null, error), cancellationToken);
-        Parallel.For(0, modules.Length,
+
+        // Work items: a single file, or a batch of .xz modules that one xz process decompresses (spawning xz
+        // once per module costs more than decompressing it).
+        var single = new List<int>();
+        var xz = new List<(int Index, long Size)>();
+        for (var i = 0; i < modules.Length; i++)
+        {
+            if (inputs.ModuleFiles[i].EndsWith(".xz", StringComparison.Ordinal) && ModuleFile.XzUncompressedSize(inputs.ModuleFiles[i]) is { } size and < int.MaxValue)
+                xz.Add((i, size));
+            else single.Add(i);
+        }
+        var batchSize = Math.Max(16, xz.Count / (Environment.ProcessorCount * 8) + 1);
+        var work = single.Select(i => new[] { (Index: i, Size: -1L) }).Concat(xz.Chunk(batchSize)).ToList();
+        Parallel.ForEach(work,
             new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount },
-            i => modules[i] = ReadModule(inputs.ModuleFiles[i], inputs.Options, out var error) is { } o ? (o, null) : (null, error));
+            item =>
+            {
+                if (item[0].Size < 0)
+                {
+                    var i = item[0].Index;
+                    modules[i] = ReadModule(inputs.ModuleFiles[i], inputs.Options, out var error) is { } o ? (o, null) : (null, error);
+                    return;
+                }
+                ModuleFile.ReadXzBatch(item.Select(x => inputs.ModuleFiles[x.Index]).ToList(), item.Select(x => x.Size).ToList(), (j, data, error) =>
+                {
+                    var i = item[j].Index;
+                    modules[i] = data is null ? (null, error) : FromModuleBytes(inputs.ModuleFiles[i], data, inputs.Options, out var e) is { } o ? (o, null) : (null, e);
+                });
+            });
         var (kernel, kernelError) = vmlinux.GetAwaiter().GetResult();
         if (kernel is null)
         {
@@ -123,9 +163,19 @@ public static class SymbolMapGenerator
                 error = readError;
                 return null;
             }
-            error = ElfSymbolScanner.Scan(data, out sections, out symbols, out name);
+            return FromModuleBytes(path, data, options, out error);
         }
-        if (error is not null) return null;
+        return error is null ? ModuleObject(path, sections, symbols, name, options) : null;
+    }
+
+    private static SymbolMapObject? FromModuleBytes(string path, byte[] data, KallsymsOptions options, out string? error)
+    {
+        error = ElfSymbolScanner.Scan(data, out var sections, out var symbols, out var name);
+        return error is null ? ModuleObject(path, sections, symbols, name, options) : null;
+    }
+
+    private static SymbolMapObject ModuleObject(string path, ScannedSection[] sections, ScannedSymbol[] symbols, string? name, KallsymsOptions options)
+    {
         var core = ModuleKallsyms.CoreSymbols(sections, symbols, options, out var unstable);
         return new SymbolMapObject(string.IsNullOrEmpty(name) ? KernelModuleIndex.NameOf(path) : name.Replace('-', '_'), core, unstable);
     }

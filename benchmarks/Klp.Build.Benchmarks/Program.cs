@@ -35,7 +35,7 @@ internal static class Quick
                 VmlinuxKallsyms.FromSystemMap(systemMap, inputs.Options);
                 Console.WriteLine($"vmlinux: scan {scan.TotalMilliseconds:F0} ms, System.map {(mksysmap - scan).TotalMilliseconds:F0} ms, kallsyms {(watch.Elapsed - mksysmap).TotalMilliseconds:F0} ms");
             }
-            for (var i = 0; i < 2; i++)
+            for (var i = 0; i < (Environment.GetEnvironmentVariable("KLP_BENCH_SINGLE") == "0" ? 0 : 2); i++)
             {
                 watch.Restart();
                 var cpu = Process.GetCurrentProcess().TotalProcessorTime;
@@ -46,6 +46,15 @@ internal static class Quick
             var map = SymbolMapGenerator.Generate(inputs, new DiagnosticBag())!;
             Report("generate (vmlinux + all modules, in memory)", watch.Elapsed);
             Console.WriteLine($"  objects {map.Objects.Count}, symbols {map.Objects.Sum(o => o.Symbols.Count)}");
+
+            for (var i = 0; i < 2; i++)
+            {
+                watch.Restart();
+                map.WriteFile(Path.Combine(directory, "t.klp"));
+                var text = watch.Elapsed;
+                Klp.Build.AtomicFile.Write(Path.Combine(directory, "t.bin"), stream => SymbolMapBinary.Write(map, "k", stream));
+                Console.WriteLine($"write: symbols.klp {text.TotalMilliseconds:F0} ms, symbols.bin {(watch.Elapsed - text).TotalMilliseconds:F0} ms");
+            }
 
             watch.Restart();
             var cache = new SymbolMapCache(directory);

@@ -80,6 +80,22 @@ public sealed class SymbolMapCacheTests : IDisposable
     }
 
     [Fact]
+    public void DamagedSidecarRegenerates()
+    {
+        var first = NewCache();
+        first.GetOrCreate(_inputs, new DiagnosticBag()).ShouldNotBeNull();
+        var bytes = File.ReadAllBytes(first.BinaryPath);
+        File.WriteAllBytes(first.BinaryPath, bytes[..(bytes.Length / 2)]);
+        SymbolMapBinary.Read(first.BinaryPath, out _).ShouldBeNull();
+
+        var cache = NewCache();
+        cache.GetOrCreate(_inputs, new DiagnosticBag()).ShouldNotBeNull();
+        cache.LastWasHit.ShouldBeFalse();
+        _generated.ShouldBe(2);
+        SymbolMapBinary.Read(cache.BinaryPath, out _).ShouldNotBeNull();
+    }
+
+    [Fact]
     public void TwoBuildsAtOnceGenerateOnce()
     {
         var maps = Enumerable.Range(0, 2).AsParallel().Select(_ => NewCache().GetOrCreate(_inputs, new DiagnosticBag())).ToList();

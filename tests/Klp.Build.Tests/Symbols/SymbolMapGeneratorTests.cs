@@ -17,8 +17,7 @@ public sealed class Kernel61Fixture
         Vmlinux = TestKernels.DebugVmlinux(Release);
         SystemMap = TestKernels.DebugSystemMap(Release);
         ModulesDirectory = Path.Combine(ImageRoot, "lib", "modules", Release);
-        var config = Klp.Build.Kernels.KernelConfig.Load(Path.Combine(ImageRoot, "boot", $"config-{Release}"));
-        Inputs = SymbolMapInputs.Create(Vmlinux, ModulesDirectory, KallsymsOptions.FromConfig(config));
+        Inputs = SymbolMapInputs.ForDebianImage(Vmlinux, ImageRoot, Release);
         Map = SymbolMapGenerator.Generate(Inputs, Diagnostics) ?? throw new InvalidOperationException(string.Join('\n', Diagnostics.Items));
     }
 
@@ -46,6 +45,15 @@ public sealed class SymbolMapGeneratorTests(Kernel61Fixture kernel) : IClassFixt
 
     [Fact]
     public void GenerationReportsNoProblems() => kernel.Diagnostics.Items.ShouldBeEmpty();
+
+    [Fact]
+    public void OptionsComeFromTheImagesConfig()
+    {
+        var config = File.ReadAllLines(Path.Combine(kernel.ImageRoot, "boot", $"config-{kernel.Release}"));
+        kernel.Inputs.Options.AllSymbols.ShouldBe(config.Contains("CONFIG_KALLSYMS_ALL=y"));
+        kernel.Inputs.Options.AbsolutePercpu.ShouldBe(config.Contains("CONFIG_KALLSYMS_ABSOLUTE_PERCPU=y"));
+        kernel.Inputs.Options.ModuleUnload.ShouldBe(config.Contains("CONFIG_MODULE_UNLOAD=y"));
+    }
 
     [Fact]
     public void SystemMapStepMatchesTheDebugPackagesSystemMap()
