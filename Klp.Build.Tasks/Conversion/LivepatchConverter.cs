@@ -94,8 +94,13 @@ public static class LivepatchConverter
             var hint = hints.GetValueOrDefault(symbol.Name);
             // A weak undefined symbol the target does not have resolves to 0 in the loader: leave it.
             if (symbol.Bind == ElfSymbolBind.Weak && hint is null && map.FindEverywhere(symbol.Name).Count == 0) continue;
+            var errorsBefore = diagnostics.Items.Count(d => d.IsError);
             var target = resolver.Resolve(symbol.Name, hint);
-            if (target is null) unresolved.Add(symbol.Name);
+            // A name the resolver already explained (ambiguous, not found) is not reported twice.
+            if (target is null)
+            {
+                if (diagnostics.Items.Count(d => d.IsError) == errorsBefore) unresolved.Add(symbol.Name);
+            }
             else targets[symbol] = (target, target.Object);
         }
         foreach (var name in optionHints.Distinct(StringComparer.Ordinal).Where(n => !referenced.Contains(n)))

@@ -81,13 +81,17 @@ public sealed class ConvertLivepatchRelocations : KlpTask
             diagnostics.Error("KLP3012", $"the patch uses non-exported kernel symbols and converting them needs the target's vmlinux with its symbol table, which is not at {vmlinux}: set KernelVmlinux.", ProjectFile);
             return null;
         }
-        var modules = KernelImageLocator.Locate(target, provider, KernelImage, KernelModulesDirectory, CancellationToken).ModulesDirectory;
+        var inputs = target.Source == KernelSourceKind.Debian && string.IsNullOrEmpty(KernelModulesDirectory)
+            ? SymbolMapInputs.ForDebianImage(vmlinux, provider.ProvideImage(target, CancellationToken), KernelRelease)
+            : SymbolMapInputs.Create(vmlinux,
+                KernelImageLocator.Locate(target, provider, KernelImage, KernelModulesDirectory, CancellationToken).ModulesDirectory,
+                KallsymsOptions.FromConfig(target.LoadConfig()));
 
         var version = target.PackageVersion ?? "local-" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(
             System.Text.Encoding.UTF8.GetBytes(KernelBuildDirectory)))[..12].ToLowerInvariant();
         var symbolCache = SymbolMapCache.ForKernel(cache, KernelRelease, version);
         var stopwatch = Stopwatch.StartNew();
-        var map = symbolCache.GetOrCreate(SymbolMapInputs.Create(vmlinux, modules), diagnostics, CancellationToken);
+        var map = symbolCache.GetOrCreate(inputs, diagnostics, CancellationToken);
         Log.LogMessage(MessageImportance.High,
             $"Symbol map of {KernelRelease}: {(symbolCache.LastWasHit ? "cached" : "generated")} in {stopwatch.Elapsed.TotalSeconds:F1} s ({map?.Objects.Count ?? 0} objects)");
         SymbolMapFile = symbolCache.TextPath;

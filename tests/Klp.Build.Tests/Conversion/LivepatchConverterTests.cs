@@ -91,7 +91,7 @@ public sealed class LivepatchConverterTests : IDisposable
             message.ShouldContain($"<KernelSymbol Include=\"type_show\" Object=\"vmlinux\" Position=\"{p}\" />");
             message.ShouldContain($"KLP_SYMPOS(type_show, {p}) in KLP_MODULE_RELOC(vmlinux)");
         }
-        result.Single(ConversionCodes.UnresolvedSymbols).Message.ShouldContain("type_show");
+        result.Diagnostics.Items.ShouldNotContain(d => d.Code == ConversionCodes.UnresolvedSymbols);
     }
 
     [Fact]
@@ -198,7 +198,7 @@ public sealed class LivepatchConverterTests : IDisposable
     {
         var result = _fixture.Convert(_fixture.Compile("typo", "extern char *saved_comand_line;\nchar *f(void) { return saved_comand_line; }\n"));
         result.Single(ConversionCodes.NotFound).Message.ShouldContain("Did you mean saved_command_line (vmlinux)?");
-        result.Single(ConversionCodes.UnresolvedSymbols).Message.ShouldContain("saved_comand_line");
+        result.Diagnostics.Items.ShouldNotContain(d => d.Code == ConversionCodes.UnresolvedSymbols);
     }
 
     [Fact]

@@ -54,7 +54,9 @@ public sealed class ConversionBuildTests
         var result = project.Build();
 
         result.Succeeded.ShouldBeFalse();
-        var error = result.Errors.Single(e => e.Code == "KLP3020");
+        // KLP3020 when only vmlinux has the name; KLP3022 when a module has it too (Debian 6.1's kvm_intel does).
+        var error = result.Errors.Single(e => e.Code is "KLP3020" or "KLP3022");
+        result.Errors.ShouldNotContain(e => e.Code == "KLP3030", "an explained name is not reported again");
         error.Message.ShouldContain("cpuid_eax");
         for (var position = 1; position <= occurrences; position++)
             error.Message.ShouldContain($"position {position}");
