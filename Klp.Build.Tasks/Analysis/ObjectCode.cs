@@ -57,7 +57,7 @@ public sealed class ObjectCode
             if (section is not ElfRawSection { Type: not ElfSectionType.NoBits } raw) continue;
             var bytes = raw.Data.ToArray();
             if (IsRelocatable) Relocate(file, section, bytes, bases[section], Resolve);
-            _regions.Add((bases.TryGetValue(section, out var b) ? b : section.Address, bytes, section.Name));
+            _regions.Add((IsRelocatable ? bases[section] : section.Address, bytes, section.Name));
         }
         _regions.Sort((a, b) => a.Start.CompareTo(b.Start));
 
