@@ -12,8 +12,8 @@ public sealed record RelyingCall(string Caller, ulong Site, int Registers, ulong
 
 /// <summary>
 /// Finds which of a set of registers the code after a call site reads before writing: every path from the
-/// instruction after the call is followed (through direct jumps, into other code too) until the register is
-/// written, the path returns, or it calls something else (then the ABI clobbers the register anyway).
+/// instruction after the call is followed (through direct jumps inside the caller and its .cold part) until the
+/// register is written, the path returns, tail-calls or calls something else (then the ABI clobbers it anyway).
 /// Bounded by an instruction budget per call site.
 /// </summary>
 public static class IpaRaReliance
@@ -25,6 +25,7 @@ public static class IpaRaReliance
         if (after == 0) return null;
         var relied = 0;
         var readAt = 0UL;
+        var caller = code.Containing(site);
         var pending = new Stack<(ulong Ip, int Live)>();
         var seen = new HashSet<(ulong, int)>();
         pending.Push((after, registers));
@@ -46,7 +47,8 @@ public static class IpaRaReliance
                         if (relied == 0) readAt = ip;
                         relied |= bit;
                     }
-                    if (used.Access is OpAccess.Write or OpAccess.ReadWrite && used.Register.GetSize() >= 4) written |= bit;
+                    // Any write ends the tracking: a partial write (setne %dil) followed by a read of the same part is no reliance.
+                    if (used.Access is OpAccess.Write or OpAccess.ReadWrite) written |= bit;
                 }
                 foreach (var memory in info.GetUsedMemory())
                 {
@@ -69,6 +71,10 @@ public static class IpaRaReliance
                         var target = instruction.NearBranch64;
                         var name = code.NameAt(target);
                         if (name == "__x86_return_thunk" || name is not null && CodeEffectsAnalyzer.IsOpaque(name) || code.ExternalName(target) is not null) live = 0;
+                        // A tail call into another function ends the path: what it reads (a varargs prologue spills
+                        // every argument register) is not evidence. Jumps into the caller's own .cold part go on.
+                        else if (code.At(target) is [var entered, ..] && caller is not null
+                                 && CloneNames.BaseName(entered.Name) != CloneNames.BaseName(caller.Name)) live = 0;
                         ip = target;
                         continue;
                     case FlowControl.Call when instruction.Op0Kind == OpKind.NearBranch64 && code.NameAt(instruction.NearBranch64) == "__fentry__":

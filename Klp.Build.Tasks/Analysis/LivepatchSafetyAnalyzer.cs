@@ -144,7 +144,7 @@ public static class LivepatchSafetyAnalyzer
             if (aliases.Count > 0) details["aliases"] = aliases;
             if (thunks.Count > 0) details["thunks"] = thunks;
             Add(SafetyCodes.IdenticalCodeFolding, SafetySeverity.Warning,
-                $"'{function.Name}' shares its code with {Shorten(aliases.Concat(thunks).ToList())} (IPA-ICF folded identical functions): patching it changes them all; make sure the replacement is right for each, or patch their callers instead.",
+                $"'{function.Name}' shares its code with {Shorten(aliases.Concat(thunks).ToList())} (IPA-ICF folding or an alias): patching it changes them all; make sure the replacement is right for each, or patch their callers instead.",
                 details);
         }
 
@@ -186,7 +186,7 @@ public static class LivepatchSafetyAnalyzer
                     var victims = relying.Where(r => (r.Registers & broken) != 0).ToList();
                     details["callers"] = victims.Select(r => r.ToString()).ToList();
                     details["registers"] = CallClobberedRegisters.Names(broken);
-                    details["replacementCalls"] = replaced.Callees.Distinct().ToList();
+                    if (replaced.Callees.Count > 0) details["replacementCalls"] = replaced.Callees.Distinct().ToList();
                     Add(SafetyCodes.IpaRaClobber, SafetySeverity.Error,
                         $"the replacement '{replacement!.Name}' clobbers {string.Join(", ", CallClobberedRegisters.Names(broken))}, which callers of '{function.Name}' keep across the call because the original never writes them (IPA-RA): {Shorten(victims.Select(r => r.Caller).Distinct().ToList())}. Keep the replacement from writing them (no calls, no use of those registers), or patch those callers too.",
                         details);

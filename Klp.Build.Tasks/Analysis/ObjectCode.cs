@@ -20,8 +20,9 @@ public sealed record FunctionSymbol(string Name, ulong Address, ulong Size, stri
 /// </summary>
 public sealed class ObjectCode
 {
-    private const ulong ModuleBase = 0x0000_1000_0000_0000;
-    private const ulong ExternalBase = 0x0000_7000_0000_0000;
+    // Both within 2 GB of each other, so every rel32 of the synthetic layout still reaches its target.
+    private const ulong ModuleBase = 0x1000_0000;
+    private const ulong ExternalBase = 0x5000_0000;
 
     private readonly List<(ulong Start, byte[] Bytes, string Name)> _regions = [];
     private readonly FunctionSymbol[] _functions; // by address, then name
@@ -152,22 +153,34 @@ public sealed class ObjectCode
     public string Describe(ulong address)
     {
         if (Containing(address) is { } f) return f.Name;
-        var lo = 0;
-        var hi = _labels.Length;
+        var i = LabelIndex(address);
+        return i >= 0 ? _labels[i].Name : $"0x{address:x}";
+    }
+
+    /// <summary>The name of an undefined symbol a module's call resolves to, or null.</summary>
+    public string? ExternalName(ulong address) => _externals.GetValueOrDefault(address);
+
+    /// <summary>The name of an address: an external's name, the function starting there, else a code label there (asm: __x86_return_thunk...).</summary>
+    public string? NameAt(ulong address)
+    {
+        if (ExternalName(address) is { } external) return external;
+        if (At(address) is { Count: > 0 } functions) return functions[0].Name;
+        var i = LabelIndex(address);
+        return i >= 0 && _labels[i].Address == address ? _labels[i].Name : null;
+    }
+
+    /// <summary>The last code label at or before the address, -1 when none.</summary>
+    private int LabelIndex(ulong address)
+    {
+        int lo = 0, hi = _labels.Length;
         while (lo < hi)
         {
             var mid = (lo + hi) / 2;
             if (_labels[mid].Address <= address) lo = mid + 1;
             else hi = mid;
         }
-        return lo > 0 ? _labels[lo - 1].Name : $"0x{address:x}";
+        return lo - 1;
     }
-
-    /// <summary>The name of an undefined symbol a module's call resolves to, or null.</summary>
-    public string? ExternalName(ulong address) => _externals.GetValueOrDefault(address);
-
-    /// <summary>The name of an address: an external's name or the function starting there.</summary>
-    public string? NameAt(ulong address) => ExternalName(address) ?? (At(address) is { Count: > 0 } f ? f[0].Name : null);
 
     /// <summary>The bytes from an address to the end of its executable region (empty when the address holds no code).</summary>
     public ReadOnlyMemory<byte> CodeAt(ulong address)
