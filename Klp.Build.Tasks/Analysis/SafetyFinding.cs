@@ -1,0 +1,21 @@
+using System.Text.Json.Serialization;
+
+namespace Klp.Build.Analysis;
+
+[JsonConverter(typeof(JsonStringEnumConverter<SafetySeverity>))]
+public enum SafetySeverity { Info, Warning, Error }
+
+/// <summary>One thing the analysis found about a patched function, with the facts behind it.</summary>
+/// <param name="Code">A stable KLP41xx code (<see cref="SafetyCodes"/>).</param>
+/// <param name="Function">The request's function (as <see cref="PatchedFunctionRequest.ToString"/>).</param>
+/// <param name="Message">One line: what is wrong and what to do.</param>
+/// <param name="Details">The facts, by kind: "clones", "callers", "registers", "aliases", "candidates"... each a list of strings.</param>
+public sealed record SafetyFinding(
+    string Code,
+    SafetySeverity Severity,
+    string Function,
+    string Message,
+    IReadOnlyDictionary<string, IReadOnlyList<string>>? Details = null)
+{
+    public override string ToString() => $"{Severity.ToString().ToLowerInvariant()} {Code}: {Message}";
+}
