@@ -46,7 +46,7 @@ public sealed class DwarfIndexCache(string directory, Func<string, DiagnosticBag
         System.IO.Directory.CreateDirectory(Directory);
         using (AcquireLock(path + ".lock", cancellationToken))
         {
-            if (TryLoad(path, key, diagnostics) is { } other) // another build made it while we waited
+            if (TryLoad(path, key, null) is { } other) // another build made it while we waited
             {
                 LastWasHit = true;
                 return other;
@@ -59,12 +59,12 @@ public sealed class DwarfIndexCache(string directory, Func<string, DiagnosticBag
         }
     }
 
-    private static DwarfIndex? TryLoad(string path, string key, DiagnosticBag diagnostics)
+    private static DwarfIndex? TryLoad(string path, string key, DiagnosticBag? diagnostics)
     {
         if (!File.Exists(path) || DwarfIndexBinary.ReadKey(path) != key) return null;
         var index = DwarfIndexBinary.Read(path, out var stored);
         if (index is not null && stored == key) return index;
-        diagnostics.Warning(DwarfCodes.DamagedCache, $"the cached DWARF index '{path}' is damaged; it is made again", path);
+        diagnostics?.Warning(DwarfCodes.DamagedCache, $"the cached DWARF index '{path}' is damaged; it is made again", path);
         return null;
     }
 
