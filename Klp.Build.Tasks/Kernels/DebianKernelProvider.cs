@@ -111,6 +111,50 @@ public sealed class DebianKernelProvider(DebianArchive archive, KernelCache cach
         return Path.Combine(directory, vmlinux);
     }
 
+    /// <summary>
+    /// A module with its DWARF (e.g. "ext4" or "nf-tables"), from linux-image-R-dbg's
+    /// ./usr/lib/debug/lib/modules/R/&lt;path of the module in linux-image-R&gt;, extracted alone on first use into the
+    /// cache entry "debug-modules" (one pass over the package: about a minute). Null when the image has no such module.
+    /// </summary>
+    public string? ProvideDebugModule(KernelTarget target, string moduleName, CancellationToken cancellationToken = default)
+    {
+        var release = target.Release;
+        var modules = Path.Combine(ProvideImage(target, cancellationToken), "lib", "modules", release);
+        if (new KernelModuleIndex(modules).Find(moduleName) is not { } installed) return null;
+        var relative = Path.GetRelativePath(modules, installed);
+        foreach (var compressed in new[] { ".xz", ".zst", ".gz" })
+            if (relative.EndsWith(".ko" + compressed, StringComparison.Ordinal)) relative = relative[..^compressed.Length];
+        var version = target.PackageVersion ?? FindCached(release, "image")?.Version
+            ?? throw DiagnosticException.Error("KLP1001", $"the package version of {release} is unknown: resolve the kernel target first.");
+        var root = Path.Combine(cache.KernelDirectory(release, version), "debug-modules");
+        var final = Path.Combine(root, relative);
+        if (File.Exists(final)) return final;
+        Directory.CreateDirectory(Path.GetDirectoryName(final)!);
+        var suffix = target.Architecture != KernelArchitecture.Host ? $":{target.Architecture.Debian}" : "";
+        var deb = Directory.Exists(cache.DebsDirectory)
+            ? Directory.GetFiles(cache.DebsDirectory, $"linux-image-{release}-dbg_{version.Replace(":", "%3a")}_*.deb").FirstOrDefault()
+            : null;
+        if (deb is null)
+        {
+            archive.RequirePackageLists();
+            deb = Fetch([$"linux-image-{release}-dbg{suffix}={version}"], cancellationToken)[0];
+        }
+        var temp = Path.Combine(root, $".extract-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(temp);
+        try
+        {
+            var member = $"./usr/lib/debug/lib/modules/{release}/{relative.Replace(Path.DirectorySeparatorChar, '/')}";
+            DebianArchive.ExtractMembers(deb, temp, [member], cancellationToken);
+            File.Move(Path.Combine(temp, member), final, overwrite: true);
+            _log($"extracted the debug module {relative} from {Path.GetFileName(deb)}");
+        }
+        finally
+        {
+            Directory.Delete(temp, recursive: true);
+        }
+        return final;
+    }
+
     private KernelTarget Target(string release, string version, string buildRoot, KernelArchitecture architecture) =>
         new(release, KernelSourceKind.Debian, Path.Combine(buildRoot, "usr", "src", $"linux-headers-{release}"),
             architecture, version, Path.GetDirectoryName(buildRoot));

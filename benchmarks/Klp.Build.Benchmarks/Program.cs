@@ -4,9 +4,15 @@ using Klp.Build.Benchmarks;
 using Klp.Build.Diagnostics;
 using Klp.Build.Symbols;
 
+if (args.Length > 0 && args[0] == "--dwarf-dump")
+{
+    DwarfQuick.Dump(args[1], args.Skip(2));
+    return;
+}
 if (args.Contains("--quick"))
 {
-    Quick.Run();
+    if (!args.Contains("--dwarf")) Quick.Run();
+    DwarfQuick.Run(Environment.GetEnvironmentVariable("KLP_VMLINUX") ?? KernelInputs.Find().Vmlinux);
     return;
 }
 BenchmarkSwitcher.FromAssembly(typeof(SymbolMapBenchmarks).Assembly).Run(args);
