@@ -18,9 +18,10 @@ public interface IDwarfFacts
 /// <summary>
 /// One prototype comparison: the patched symbol in the target object (for a clone, e.g. foo.isra.0, DWARF
 /// describes the clone's actual parameters through DW_AT_abstract_origin / its own formal parameters) and the
-/// replacement in the patch module. <paramref name="IsClone"/>: the patched name is a GCC clone.
+/// replacement in the patch module. <paramref name="IsClone"/>: the patched name is a GCC clone;
+/// <paramref name="Address"/>: where the patched symbol's code starts in the target object.
 /// </summary>
-public sealed record PrototypeCheck(PatchedFunctionRequest Request, string OriginalFunction, bool IsClone, Elf.ElfFile? PatchModule);
+public sealed record PrototypeCheck(PatchedFunctionRequest Request, string OriginalFunction, bool IsClone, Elf.ElfFile? PatchModule, ulong Address = 0);
 
 /// <summary>No DWARF: every DWARF-based check is silent.</summary>
 public sealed class NullDwarfFacts : IDwarfFacts

@@ -69,7 +69,7 @@ public static class LivepatchSafetyAnalyzer
             else Add(SafetyCodes.AnalysisIncomplete, SafetySeverity.Info, $"the code analysis (ICF thunks, IPA-RA, IPA-PURE-CONST) supports x86_64 only; {facts.Name} is {facts.Code.Machine}.");
 
             if (request.ReplacementName is not null)
-                findings.AddRange(target.Dwarf.CheckPrototype(new PrototypeCheck(request, CloneNames.BaseName(request.Name), CloneNames.IsClone(request.Name), patchModule)));
+                findings.AddRange(target.Dwarf.CheckPrototype(new PrototypeCheck(request, CloneNames.BaseName(request.Name), CloneNames.IsClone(request.Name), patchModule, function.Address)));
         }
 
         /// <summary>Checks 1 and 6: the name must exist, and its position must say which occurrence is meant.</summary>

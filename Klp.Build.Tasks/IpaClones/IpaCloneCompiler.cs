@@ -32,7 +32,7 @@ public static class IpaCloneCompiler
         if (dump is null)
         {
             var error = result.StandardError.Split('\n').FirstOrDefault(l => l.Contains("error", StringComparison.Ordinal))?.Trim() ?? result.StandardError.Trim();
-            diagnostics.Warning("KLP4203",
+            diagnostics.Warning(IpaCloneCodes.CompileFailed,
                 $"{relativeSource} of kernel {target.Release} did not compile out of tree with -fdump-ipa-clones ({error}): the deeper clone analysis is skipped for it.");
             return null;
         }

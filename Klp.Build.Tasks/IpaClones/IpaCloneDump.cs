@@ -37,7 +37,7 @@ public sealed class IpaCloneDump
             else if (fields[0] == "Callgraph removal" && fields.Length >= 6 && Node(fields, 1) is { } removed)
                 dump.Removals.Add(removed);
             else
-                diagnostics.Warning("KLP4201", $"{name}:{lineNumber}: not a line gcc's -fdump-ipa-clones writes: '{line}'.", name, lineNumber);
+                diagnostics.Warning(IpaCloneCodes.MalformedDump, $"{name}:{lineNumber}: not a line gcc's -fdump-ipa-clones writes: '{line}'.", name, lineNumber);
         }
         return dump;
     }

@@ -25,7 +25,7 @@ public sealed class KernelSourceTree
     public static KernelSourceTree FromDirectory(string directory)
     {
         if (!File.Exists(Path.Combine(directory, "Makefile")) || !Directory.Exists(Path.Combine(directory, "kernel")))
-            throw DiagnosticException.Error("KLP4202", $"KernelSourceDir '{directory}' is not a kernel source tree (no Makefile and kernel/): point it at the top of the target's source.");
+            throw DiagnosticException.Error(IpaCloneCodes.SourceUnavailable, $"KernelSourceDir '{directory}' is not a kernel source tree (no Makefile and kernel/): point it at the top of the target's source.");
         return new KernelSourceTree(directory, null, "");
     }
 
@@ -34,7 +34,7 @@ public sealed class KernelSourceTree
     {
         var series = System.Text.RegularExpressions.Regex.Match(target.Release, @"^\d+\.\d+").Value;
         var version = target.PackageVersion
-            ?? throw DiagnosticException.Error("KLP4202", $"kernel {target.Release} is not a Debian package: set KernelSourceDir to its source tree.");
+            ?? throw DiagnosticException.Error(IpaCloneCodes.SourceUnavailable, $"kernel {target.Release} is not a Debian package: set KernelSourceDir to its source tree.");
         var package = $"linux-source-{series}";
         var spec = archive.Show($"{package}={version}") is null ? package : $"{package}={version}";
         var directory = Path.Combine(cache.KernelDirectory(target.Release, version), "source");
@@ -65,7 +65,7 @@ public sealed class KernelSourceTree
         if (File.Exists(full) || _tarball is null)
         {
             if (!File.Exists(full))
-                throw DiagnosticException.Error("KLP4202", $"{relativeSource} is not in the kernel source tree {Root}.");
+                throw DiagnosticException.Error(IpaCloneCodes.SourceUnavailable, $"{relativeSource} is not in the kernel source tree {Root}.");
             return full;
         }
         var directory = Path.GetDirectoryName(relativeSource)!.Replace('\\', '/');
@@ -80,7 +80,7 @@ public sealed class KernelSourceTree
                 ["-xJf", _tarball, "-C", Root, "--strip-components=1", "--wildcards", "--no-wildcards-match-slash", .. patterns],
                 timeout: TimeSpan.FromMinutes(10), cancellationToken: cancellationToken);
             if (!File.Exists(full))
-                throw DiagnosticException.Error("KLP4202", $"{relativeSource} is not in {_tarball}: {result.StandardError.Trim()}");
+                throw DiagnosticException.Error(IpaCloneCodes.SourceUnavailable, $"{relativeSource} is not in {_tarball}: {result.StandardError.Trim()}");
             Directory.CreateDirectory(Path.GetDirectoryName(marker)!);
             File.WriteAllText(marker, "");
         }

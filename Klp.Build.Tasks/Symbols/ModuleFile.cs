@@ -5,7 +5,7 @@ using Klp.Build.Processes;
 namespace Klp.Build.Symbols;
 
 /// <summary>The bytes of a kernel module file: .ko as it is, .ko.gz in process, .ko.xz and .ko.zst through xz/zstd.</summary>
-internal static class ModuleFile
+public static class ModuleFile
 {
     public static readonly string[] Extensions = [".ko", ".ko.xz", ".ko.zst", ".ko.gz"];
 

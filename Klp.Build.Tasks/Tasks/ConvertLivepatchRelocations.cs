@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Klp.Build.Conversion;
 using Klp.Build.Diagnostics;
 using Klp.Build.Elf;
@@ -66,35 +65,10 @@ public sealed class ConvertLivepatchRelocations : KlpTask
 
     private KernelSymbolMap? LoadSymbolMap(DiagnosticBag diagnostics)
     {
-        var architecture = Kernels.KernelArchitecture.All.Single(a => a.Debian == KernelArchitecture);
-        var target = new KernelTarget(KernelRelease, Enum.Parse<KernelSourceKind>(KernelSource), KernelBuildDirectory, architecture,
-            string.IsNullOrEmpty(KernelPackageVersion) ? null : KernelPackageVersion);
-        var cache = new KernelCache(string.IsNullOrEmpty(CacheDirectory) ? KernelCache.DefaultRoot : CacheDirectory);
-        var provider = new DebianKernelProvider(new DebianArchive(), cache, message => Log.LogMessage(MessageImportance.High, message));
-
-        string vmlinux;
-        if (!string.IsNullOrEmpty(KernelVmlinux)) vmlinux = KernelVmlinux;
-        else if (target.Source == KernelSourceKind.Debian) vmlinux = provider.ProvideDebugVmlinux(target, CancellationToken);
-        else vmlinux = Path.Combine(KernelBuildDirectory, "vmlinux");
-        if (!File.Exists(vmlinux))
-        {
-            diagnostics.Error("KLP3012", $"the patch uses non-exported kernel symbols and converting them needs the target's vmlinux with its symbol table, which is not at {vmlinux}: set KernelVmlinux.", ProjectFile);
-            return null;
-        }
-        var inputs = target.Source == KernelSourceKind.Debian && string.IsNullOrEmpty(KernelModulesDirectory)
-            ? SymbolMapInputs.ForDebianImage(vmlinux, provider.ProvideImage(target, CancellationToken), KernelRelease)
-            : SymbolMapInputs.Create(vmlinux,
-                KernelImageLocator.Locate(target, provider, KernelImage, KernelModulesDirectory, CancellationToken).ModulesDirectory,
-                KallsymsOptions.FromConfig(target.LoadConfig()));
-
-        var version = target.PackageVersion ?? "local-" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(
-            System.Text.Encoding.UTF8.GetBytes(KernelBuildDirectory)))[..12].ToLowerInvariant();
-        var symbolCache = SymbolMapCache.ForKernel(cache, KernelRelease, version);
-        var stopwatch = Stopwatch.StartNew();
-        var map = symbolCache.GetOrCreate(inputs, diagnostics, CancellationToken);
-        Log.LogMessage(MessageImportance.High,
-            $"Symbol map of {KernelRelease}: {(symbolCache.LastWasHit ? "cached" : "generated")} in {stopwatch.Elapsed.TotalSeconds:F1} s ({map?.Objects.Count ?? 0} objects)");
-        SymbolMapFile = symbolCache.TextPath;
+        var files = TargetKernelFiles.Create(KernelRelease, KernelBuildDirectory, KernelArchitecture, KernelSource, KernelPackageVersion,
+            CacheDirectory, KernelVmlinux, KernelImage, KernelModulesDirectory, message => Log.LogMessage(MessageImportance.High, message), CancellationToken);
+        var map = files.SymbolMap(diagnostics, ProjectFile);
+        SymbolMapFile = SymbolMapCache.ForKernel(files.Cache, KernelRelease, files.CacheVersion).TextPath;
         return map;
     }
 }

@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using Klp.Build.Diagnostics;
+using Klp.Build.Dwarf;
+using Klp.Build.Kernels;
+using Klp.Build.Symbols;
+
+namespace Klp.Build.Tasks;
+
+/// <summary>
+/// The target kernel's files that conversion and analysis read beyond the build tree (the debug vmlinux, the
+/// image's modules, the symbol map and DWARF index built from them), fetched and cached once per release.
+/// </summary>
+internal sealed class TargetKernelFiles(KernelTarget target, KernelCache cache, DebianKernelProvider provider,
+    string? vmlinuxOverride, string? imageOverride, string? modulesOverride, Action<string> log, CancellationToken cancellationToken)
+{
+    private string? _vmlinux;
+
+    public KernelTarget Target => target;
+    public DebianKernelProvider Provider => provider;
+
+    public static TargetKernelFiles Create(string release, string buildDirectory, string architecture, string source, string? packageVersion,
+        string? cacheDirectory, string? vmlinux, string? image, string? modules, Action<string> log, CancellationToken cancellationToken)
+    {
+        var arch = KernelArchitecture.All.Single(a => a.Debian == architecture);
+        var target = new KernelTarget(release, Enum.Parse<KernelSourceKind>(source), buildDirectory, arch,
+            string.IsNullOrEmpty(packageVersion) ? null : packageVersion);
+        var cache = new KernelCache(string.IsNullOrEmpty(cacheDirectory) ? KernelCache.DefaultRoot : cacheDirectory);
+        return new TargetKernelFiles(target, cache, new DebianKernelProvider(new DebianArchive(), cache, log),
+            vmlinux, image, modules, log, cancellationToken);
+    }
+
+    /// <summary>The cache entry's version: the package version, or a hash of a local tree's path.</summary>
+    public string CacheVersion => target.PackageVersion ?? "local-" + Convert.ToHexString(
+        System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(target.BuildDirectory)))[..12].ToLowerInvariant();
+
+    public KernelCache Cache => cache;
+
+    /// <summary>vmlinux with symbols and DWARF, or null with KLP3012.</summary>
+    public string? Vmlinux(DiagnosticBag diagnostics, string? projectFile)
+    {
+        if (_vmlinux is not null) return _vmlinux;
+        var path = !string.IsNullOrEmpty(vmlinuxOverride) ? vmlinuxOverride
+            : target.Source == KernelSourceKind.Debian ? provider.ProvideDebugVmlinux(target, cancellationToken)
+            : Path.Combine(target.BuildDirectory, "vmlinux");
+        if (!File.Exists(path))
+        {
+            diagnostics.Error("KLP3012", $"this step needs the target's vmlinux with its symbol table and debug info, which is not at {path}: set KernelVmlinux.", projectFile);
+            return null;
+        }
+        return _vmlinux = path;
+    }
+
+    public string ModulesDirectory => KernelImageLocator.Locate(target, provider, imageOverride, modulesOverride, cancellationToken).ModulesDirectory;
+
+    public KernelSymbolMap? SymbolMap(DiagnosticBag diagnostics, string? projectFile)
+    {
+        if (Vmlinux(diagnostics, projectFile) is not { } vmlinux) return null;
+        var inputs = target.Source == KernelSourceKind.Debian && string.IsNullOrEmpty(modulesOverride)
+            ? SymbolMapInputs.ForDebianImage(vmlinux, provider.ProvideImage(target, cancellationToken), target.Release)
+            : SymbolMapInputs.Create(vmlinux, ModulesDirectory, KallsymsOptions.FromConfig(target.LoadConfig()));
+        var symbolCache = SymbolMapCache.ForKernel(cache, target.Release, CacheVersion);
+        var watch = Stopwatch.StartNew();
+        var map = symbolCache.GetOrCreate(inputs, diagnostics, cancellationToken);
+        log($"Symbol map of {target.Release}: {(symbolCache.LastWasHit ? "cached" : "generated")} in {watch.Elapsed.TotalSeconds:F1} s ({map?.Objects.Count ?? 0} objects)");
+        return map;
+    }
+
+    public DwarfIndex? VmlinuxDwarf(DiagnosticBag diagnostics, string? projectFile)
+    {
+        if (Vmlinux(diagnostics, projectFile) is not { } vmlinux) return null;
+        var dwarfCache = DwarfIndexCache.ForKernel(cache, target.Release, CacheVersion);
+        var watch = Stopwatch.StartNew();
+        var index = dwarfCache.GetOrCreate(vmlinux, diagnostics, cancellationToken);
+        log($"DWARF index of {target.Release}: {(dwarfCache.LastWasHit ? "cached" : "built")} in {watch.Elapsed.TotalSeconds:F1} s");
+        return index;
+    }
+
+    /// <summary>A module's debug file (Debian: from the -dbg package) indexed, or null when there is none.</summary>
+    public DwarfIndex? ModuleDwarf(string moduleName, DiagnosticBag diagnostics)
+    {
+        var debugModule = target.Source == KernelSourceKind.Debian ? provider.ProvideDebugModule(target, moduleName, cancellationToken) : null;
+        if (debugModule is null) return null;
+        var directory = Path.Combine(cache.KernelDirectory(target.Release, CacheVersion), "dwarf-modules", moduleName);
+        return new DwarfIndexCache(directory).GetOrCreate(debugModule, diagnostics, cancellationToken);
+    }
+}
