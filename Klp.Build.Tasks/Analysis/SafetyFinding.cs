@@ -17,5 +17,6 @@ public sealed record SafetyFinding(
     string Message,
     IReadOnlyDictionary<string, IReadOnlyList<string>>? Details = null)
 {
-    public override string ToString() => $"{Severity.ToString().ToLowerInvariant()} {Code}: {Message}";
+    /// <summary>"KLP4107 (error) …": not MSBuild's canonical "error CODE:" form, so the summary is not taken for a second diagnostic.</summary>
+    public override string ToString() => $"{Code} ({Severity.ToString().ToLowerInvariant()}) {Message}";
 }
