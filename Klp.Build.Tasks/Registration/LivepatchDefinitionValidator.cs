@@ -12,7 +12,7 @@ public static partial class LivepatchDefinitionValidator
     /// <summary>Module names as the kernel stores them: no '-' (it becomes '_') and, for .klp.rela parsing, no '.'.</summary>
     public static string NormalizeObjectName(string name) => name.Trim().Replace('-', '_');
 
-    public static void Validate(LivepatchDefinition definition, string projectFile, DiagnosticBag diagnostics)
+    public static void Validate(LivepatchDefinition definition, string? projectFile, DiagnosticBag diagnostics)
     {
         if (!CIdentifier().IsMatch(definition.ModuleName))
             diagnostics.Error("KLP2012", $"module name '{definition.ModuleName}' is not usable as a kernel module name: set ModuleName to letters, digits and '_'.", projectFile);
@@ -32,7 +32,8 @@ public static partial class LivepatchDefinitionValidator
                 diagnostics.Error("KLP2013", $"PatchedFunction '{function.Name}' has Position {function.Position}: positions count occurrences from 1, 0 means the name is unique.", projectFile);
         }
 
-        foreach (var duplicate in definition.Functions.GroupBy(f => (f.Object, f.Name, f.Position)).Where(g => g.Count() > 1))
+        // The kernel names a klp_func by old_sympos ?: 1, so positions 0 and 1 of one name are the same function.
+        foreach (var duplicate in definition.Functions.GroupBy(f => (f.Object, f.Name, Position: Math.Max(f.Position, 1))).Where(g => g.Count() > 1))
             diagnostics.Error("KLP2014", $"PatchedFunction '{duplicate.Key.Name}' in {duplicate.Key.Object} is listed {duplicate.Count()} times: keep one.", projectFile);
 
         foreach (var callback in definition.Callbacks)
@@ -47,7 +48,7 @@ public static partial class LivepatchDefinitionValidator
             diagnostics.Warning("KLP2015", $"LivepatchCallback '{orphan.Function}' is for object {orphan.Object}, which the project patches no function in: it runs only if that object is patched.", projectFile);
     }
 
-    private static void CheckObject(string name, string what, string projectFile, DiagnosticBag diagnostics)
+    private static void CheckObject(string name, string what, string? projectFile, DiagnosticBag diagnostics)
     {
         if (name != PatchedFunction.Vmlinux && (name.Length == 0 || name.Length > 55 || !CIdentifier().IsMatch(name)))
             diagnostics.Error("KLP2013", $"{what} names object '{name}': an object is vmlinux or a module name (letters, digits, '_', at most 55 characters).", projectFile);

@@ -31,7 +31,6 @@ public sealed class AnalyzeLivepatchSafety : KlpTask
 
     [Required] public string PatchModule { get; set; } = "";
     [Required] public string ReportFile { get; set; } = "";
-    public string? ProjectFile { get; set; }
     public ITaskItem[] PatchedFunctions { get; set; } = [];
 
     protected override void Run(DiagnosticBag diagnostics)

@@ -24,7 +24,6 @@ public sealed class ConvertLivepatchRelocations : KlpTask
     public string? KernelVmlinux { get; set; }
     public string? KernelImage { get; set; }
     public string? KernelModulesDirectory { get; set; }
-    public string? ProjectFile { get; set; }
     public ITaskItem[] KernelSymbols { get; set; } = [];
 
     [Output] public string SymbolMapFile { get; private set; } = "";
@@ -45,12 +44,19 @@ public sealed class ConvertLivepatchRelocations : KlpTask
 
         var map = LoadSymbolMap(diagnostics);
         if (map is null) return;
-        var options = new ConversionOptions
+        var positions = new List<SymbolPosition>();
+        foreach (var item in KernelSymbols)
         {
-            Positions = KernelSymbols.Select(item => new SymbolPosition(item.ItemSpec.Trim(),
-                item.GetMetadata("Object") is { Length: > 0 } obj ? obj.Replace('-', '_') : null,
-                int.TryParse(item.GetMetadata("Position"), out var position) ? position : null)).ToList(),
-        };
+            var text = item.GetMetadata("Position");
+            int? position = null;
+            if (int.TryParse(text, out var parsed) && parsed >= 0) position = parsed;
+            else if (text.Length > 0)
+                diagnostics.Error("KLP2013", $"KernelSymbol '{item.ItemSpec}' has Position '{text}': it must be a whole number (0 for a unique name, N for the N-th occurrence).", ProjectFile,
+                    ProjectItemLocator.LineOf(ProjectFile, "KernelSymbol", item.ItemSpec.Trim()));
+            positions.Add(new SymbolPosition(item.ItemSpec.Trim(), item.GetMetadata("Object") is { Length: > 0 } obj ? obj.Replace('-', '_') : null, position));
+        }
+        if (diagnostics.HasErrors) return;
+        var options = new ConversionOptions { Positions = positions };
         var conversion = new DiagnosticBag();
         var report = LivepatchConverter.Convert(module, map, exports, options, conversion);
         diagnostics.AddRange(conversion.Items.Select(d => d.File is null || d.File == InputModule ? d with { File = ProjectFile } : d));

@@ -9,7 +9,6 @@ public sealed class GenerateLivepatchRegistration : KlpTask
 {
     [Required] public string ModuleName { get; set; } = "";
     [Required] public string OutputFile { get; set; } = "";
-    [Required] public string ProjectFile { get; set; } = "";
     public ITaskItem[] PatchedFunctions { get; set; } = [];
     public ITaskItem[] Callbacks { get; set; } = [];
     public bool AtomicReplace { get; set; } = true;

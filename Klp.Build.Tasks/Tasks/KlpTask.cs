@@ -11,6 +11,9 @@ public abstract class KlpTask : Microsoft.Build.Utilities.Task, ICancelableTask
 
     protected CancellationToken CancellationToken => _cancel.Token;
 
+    /// <summary>The user's project: where a diagnostic without a file of its own is reported (not the SDK's .targets).</summary>
+    public string? ProjectFile { get; set; }
+
     public void Cancel() => _cancel.Cancel();
 
     public sealed override bool Execute()
@@ -29,7 +32,7 @@ public abstract class KlpTask : Microsoft.Build.Utilities.Task, ICancelableTask
             Log.LogMessage(MessageImportance.High, $"{GetType().Name} canceled.");
             return false;
         }
-        Log.LogDiagnostics(diagnostics.Items);
+        Log.LogDiagnostics(diagnostics.Items.Select(d => d.File is null && ProjectFile is not null ? d with { File = ProjectFile } : d));
         return !Log.HasLoggedErrors;
     }
 

@@ -13,7 +13,7 @@ public sealed class PublishKernelModule : KlpTask
     {
         if (!File.Exists(SourceFile))
         {
-            diagnostics.Error("KLP2005", $"kbuild finished without writing {SourceFile}: build with -p:KbuildVerbose=true to see its commands.");
+            diagnostics.Error("KLP2005", $"the build's previous steps (kbuild, conversion) finished without writing {SourceFile}: build with -v:n (and -p:KbuildVerbose=true) to see what they did.");
             return;
         }
         AtomicFile.Copy(SourceFile, DestinationFile);

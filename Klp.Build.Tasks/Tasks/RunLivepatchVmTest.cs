@@ -19,7 +19,6 @@ public sealed class RunLivepatchVmTest : KlpTask
 
     [Required] public string PatchModule { get; set; } = "";
     [Required] public string WorkDirectory { get; set; } = "";
-    public string? ProjectFile { get; set; }
     public string[] PatchedObjects { get; set; } = [];
     public ITaskItem[] Checks { get; set; } = [];
     public ITaskItem[] CheckScripts { get; set; } = [];
