@@ -141,4 +141,29 @@ public sealed class SafetyAnalysisBuildTests
         finding.Message.ShouldContain("fs/proc/meminfo.c");
         finding.Message.ShouldContain("meminfo_proc_show (show_val_kb is inlined into meminfo_proc_show)");
     }
+
+    [Fact]
+    public void A_replacement_for_a_clone_must_take_the_clones_actual_parameters()
+    {
+        // An .isra clone whose IPA-SRA'd parameters differ from the function's source prototype.
+        var names = FunctionNames;
+        var bag = new Klp.Build.Diagnostics.DiagnosticBag();
+        var dwarf = Klp.Build.Dwarf.DwarfIndex.Build(TestKernels.DebugVmlinux(Release), bag)!;
+        var counts = Nm.Value.GroupBy(s => s.Name).ToDictionary(g => g.Key, g => g.Count());
+        var (clone, function) = Nm.Value
+            .Where(s => s.Name.EndsWith(".isra.0", StringComparison.Ordinal) && counts[s.Name] == 1 && Regex.IsMatch(s.Name, @"^[a-z_]+\.isra\.0$"))
+            .Select(s => (Clone: s.Name, Function: dwarf.FindFunctionsContaining(s.Address).FirstOrDefault(f => f.LowAddress == s.Address)))
+            .First(c => c.Function is { ConcretePrototype: not null } f && f.Parameters.Count > 0 &&
+                        f.ConcretePrototype != f.Prototype && !Regex.IsMatch(f.Prototype, @"enum|\(\*|\[|\.\.\.") &&
+                        Regex.IsMatch(f.ReturnType, @"^(void|int|long int|bool|unsigned int)$"));
+        var prototype = string.Join(", ", function!.Parameters.Select((p, i) => $"{p.Type} a{i}"));
+        var declarations = string.Concat(Regex.Matches(prototype, @"\b(struct|union) (\w+)").Select(m => $"{m.Value};\n").Distinct());
+
+        var result = Build("isra-prototype", clone,
+            $"{declarations}{function.ReturnType} lp_replacement({prototype}) {{ {(function.ReturnType == "void" ? "" : "return 0;")} }}");
+
+        var error = result.Errors.FirstOrDefault(e => e.Code == "KLP4104");
+        error.ShouldNotBeNull(result.ToString());
+        error.Message.ShouldContain(clone);
+    }
 }
