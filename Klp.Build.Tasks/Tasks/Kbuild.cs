@@ -25,6 +25,17 @@ public sealed class Kbuild : ToolTask
     /// <summary>Let modpost pass undefined non-exported symbols: the conversion step resolves them afterwards.</summary>
     public bool ConvertNonExportedSymbols { get; set; }
 
+    /// <summary>
+    /// Reproducible build: fixed KBUILD_BUILD_TIMESTAMP/USER/HOST and SOURCE_DATE_EPOCH, and -ffile-prefix-map
+    /// for every directory in PrefixMaps (ItemSpec = the directory, metadata To = what it becomes) through KCFLAGS.
+    /// </summary>
+    public bool Reproducible { get; set; }
+
+    /// <summary>Seconds since 1970 (SOURCE_DATE_EPOCH); 0 when unset.</summary>
+    public string? SourceDateEpoch { get; set; }
+
+    public ITaskItem[] PrefixMaps { get; set; } = [];
+
     /// <summary>Functions the registration refers to, with ItemSpec = symbol and metadata Description.</summary>
     public ITaskItem[] ProjectSymbols { get; set; } = [];
 
@@ -45,6 +56,13 @@ public sealed class Kbuild : ToolTask
         _parser = new KbuildOutputParser(workspace.MapToProject, descriptions.Keys.ToHashSet(),
             symbol => descriptions.GetValueOrDefault(symbol), ProjectFile, ConvertNonExportedSymbols);
         EnvironmentVariables = [.. EnvironmentVariables ?? [], "LC_ALL=C"];
+        if (Reproducible)
+        {
+            var prefixMaps = PrefixMaps.Where(m => m.ItemSpec.Length > 0)
+                .Select(m => (From: Path.TrimEndingDirectorySeparator(Path.GetFullPath(m.ItemSpec)), To: m.GetMetadata("To") is { Length: > 0 } to ? to : "."));
+            EnvironmentVariables = [.. EnvironmentVariables, .. ReproducibleBuild.Environment(SourceDateEpoch, prefixMaps, Environment.GetEnvironmentVariable("KCFLAGS"))];
+            Log.LogMessage(MessageImportance.Normal, "Reproducible kbuild: " + string.Join(" ", EnvironmentVariables));
+        }
         return base.Execute() && !Log.HasLoggedErrors;
     }
 
