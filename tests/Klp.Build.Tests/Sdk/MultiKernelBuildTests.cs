@@ -73,6 +73,6 @@ public sealed class MultiKernelBuildTests
 
         result.Succeeded.ShouldBeTrue(result.ToString());
         foreach (var release in new[] { Release61, Release612 })
-            result.Output.ShouldContain($"-> {Path.Combine(project.OutputDirectory(release), "multi_test.ko")} (proven live in {release})");
+            result.Output.ShouldContain($"-> {Path.Combine(project.OutputDirectory(release), "multi_test.ko")} (proven live in {release})", Case.Sensitive, result.ToString());
     }
 }
