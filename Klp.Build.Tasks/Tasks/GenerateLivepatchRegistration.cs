@@ -14,6 +14,12 @@ public sealed class GenerateLivepatchRegistration : KlpTask
     public bool AtomicReplace { get; set; } = true;
     public string? Description { get; set; }
 
+    /// <summary>LivepatchPackaging: Combined (one module, OutputFile) or PerObject (one registration and module per object).</summary>
+    public string? Packaging { get; set; }
+
+    /// <summary>PerObject: one item per patch module (Object, LoadOrder, RegistrationFile, Functions).</summary>
+    [Output] public ITaskItem[] PatchModules { get; private set; } = [];
+
     protected override void Run(DiagnosticBag diagnostics)
     {
         var functions = PatchedFunctions.Select(item => new PatchedFunction(
@@ -33,7 +39,24 @@ public sealed class GenerateLivepatchRegistration : KlpTask
         var definition = new LivepatchDefinition(ModuleName, functions, callbacks, AtomicReplace, Description);
         LivepatchDefinitionValidator.Validate(definition, ProjectFile, diagnostics);
         if (diagnostics.HasErrors) return;
-        AtomicFile.WriteIfChanged(OutputFile, RegistrationWriter.Write(definition));
+        if (!string.Equals(Packaging, "PerObject", StringComparison.OrdinalIgnoreCase))
+        {
+            AtomicFile.WriteIfChanged(OutputFile, RegistrationWriter.Write(definition));
+            return;
+        }
+        var modules = new List<ITaskItem>();
+        foreach (var module in Klp.Build.Packaging.PerObjectSplit.Split(definition))
+        {
+            var file = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(OutputFile))!, $"klp-registration-{module.Object}.c");
+            AtomicFile.WriteIfChanged(file, RegistrationWriter.Write(module.Definition));
+            var item = new Microsoft.Build.Utilities.TaskItem(module.ModuleName);
+            item.SetMetadata("Object", module.Object);
+            item.SetMetadata("LoadOrder", module.LoadOrder.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            item.SetMetadata("RegistrationFile", file);
+            item.SetMetadata("Functions", string.Join(",", module.Definition.Functions.Select(f => f.Name)));
+            modules.Add(item);
+        }
+        PatchModules = modules.ToArray();
     }
 
     private static string ObjectOf(ITaskItem item)

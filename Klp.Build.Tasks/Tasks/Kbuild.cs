@@ -87,7 +87,7 @@ public sealed class Kbuild : ToolTask
             _lastMakeFailure ??= singleLine.Trim();
         var diagnostic = _parser!.Parse(singleLine);
         if (diagnostic is not null)
-            Log.LogDiagnostic(diagnostic);
+            Log.LogDiagnostic(DiagnosticLogging.ForInnerBuild(diagnostic, BuildEngine));
         else if (!KbuildOutputParser.IsMakeFailure(singleLine) || !_parser.SawError)
             Log.LogMessage(messageImportance, singleLine);
     }
@@ -95,8 +95,9 @@ public sealed class Kbuild : ToolTask
     protected override bool HandleTaskExecutionErrors()
     {
         if (_parser?.SawError == true || Log.HasLoggedErrors) return false;
+        var release = DiagnosticLogging.InnerBuildRelease(BuildEngine);
         Log.LogError(null, "KLP2005", null, DiagnosticLogging.HelpLink("KLP2005"), ProjectFile, 0, 0, 0, 0,
-            $"kbuild failed (make exited with {ExitCode}){(_lastMakeFailure is null ? "" : $": {_lastMakeFailure}")}. Build with -p:KbuildVerbose=true -v:n to see its commands.");
+            $"{(release is null ? "" : $"[{release}] ")}kbuild failed (make exited with {ExitCode}){(_lastMakeFailure is null ? "" : $": {_lastMakeFailure}")}. Build with -p:KbuildVerbose=true -v:n to see its commands.");
         return false;
     }
 }

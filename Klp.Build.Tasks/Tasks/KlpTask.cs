@@ -32,7 +32,9 @@ public abstract class KlpTask : Microsoft.Build.Utilities.Task, ICancelableTask
             Log.LogMessage(MessageImportance.High, $"{GetType().Name} canceled.");
             return false;
         }
-        Log.LogDiagnostics(diagnostics.Items.Select(d => d.File is null && ProjectFile is not null ? d with { File = ProjectFile } : d));
+        Log.LogDiagnostics(diagnostics.Items
+            .Select(d => d.File is null && ProjectFile is not null ? d with { File = ProjectFile } : d)
+            .Select(d => DiagnosticLogging.ForInnerBuild(d, BuildEngine)));
         return !Log.HasLoggedErrors;
     }
 
@@ -41,6 +43,28 @@ public abstract class KlpTask : Microsoft.Build.Utilities.Task, ICancelableTask
 
 public static class DiagnosticLogging
 {
+    /// <summary>
+    /// In one release's inner build of a multi-kernel build (KernelReleases), the diagnostic says which release
+    /// it holds for ("[6.1.0-56-amd64] ..."): the outer build runs several releases at once.
+    /// </summary>
+    public static Diagnostic ForInnerBuild(Diagnostic diagnostic, IBuildEngine? buildEngine)
+    {
+        var release = InnerBuildRelease(buildEngine);
+        return release is null || diagnostic.Message.StartsWith($"[{release}]", StringComparison.Ordinal)
+            ? diagnostic
+            : diagnostic with { Message = $"[{release}] {diagnostic.Message}" };
+    }
+
+    public static string? InnerBuildRelease(IBuildEngine? buildEngine)
+    {
+        if (buildEngine is not IBuildEngine6 engine) return null;
+        var properties = engine.GetGlobalProperties();
+        return properties.TryGetValue("KlpKernelInnerBuild", out var inner) && string.Equals(inner, "true", StringComparison.OrdinalIgnoreCase)
+               && properties.TryGetValue("KernelRelease", out var release) && !string.IsNullOrEmpty(release)
+            ? release
+            : null;
+    }
+
     /// <summary>The page that explains a code, shipped inside the SDK package.</summary>
     public static string HelpLink(string code) =>
         new Uri(Path.GetFullPath(Path.Combine(Path.GetDirectoryName(typeof(DiagnosticLogging).Assembly.Location)!,

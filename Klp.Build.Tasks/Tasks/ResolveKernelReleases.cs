@@ -1,0 +1,23 @@
+using Klp.Build.Diagnostics;
+using Klp.Build.Kernels;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+
+namespace Klp.Build.Tasks;
+
+/// <summary>The outer build of a multi-kernel project: KernelReleases (releases and patterns) to concrete releases.</summary>
+public sealed class ResolveKernelReleases : KlpTask
+{
+    public string? KernelReleases { get; set; }
+    public string? KernelDir { get; set; }
+
+    [Output] public ITaskItem[] Releases { get; private set; } = [];
+
+    protected override void Run(DiagnosticBag diagnostics)
+    {
+        var provider = new DebianKernelProvider(new DebianArchive(), new KernelCache(KernelCache.DefaultRoot));
+        var releases = KernelReleaseList.Resolve(KernelReleases, KernelDir, provider.ResolveRelease, diagnostics);
+        Releases = releases.Select(r => (ITaskItem)new TaskItem(r)).ToArray();
+        Log.LogMessage(MessageImportance.Normal, $"Kernel releases: {string.Join(", ", releases)}");
+    }
+}
