@@ -14,17 +14,8 @@ namespace Klp.Build.Tasks;
 /// IPA-ICF, ftrace sites, positions, IPA-RA and purity, prototypes, functions that cannot be replaced.
 /// Writes the JSON report and prints the summary.
 /// </summary>
-public sealed class AnalyzeLivepatchSafety : KlpTask
+public sealed class AnalyzeLivepatchSafety : KernelTargetTask
 {
-    [Required] public string KernelRelease { get; set; } = "";
-    [Required] public string KernelBuildDirectory { get; set; } = "";
-    [Required] public string KernelArchitecture { get; set; } = "";
-    [Required] public string KernelSource { get; set; } = "";
-    public string? KernelPackageVersion { get; set; }
-    public string? CacheDirectory { get; set; }
-    public string? KernelVmlinux { get; set; }
-    public string? KernelImage { get; set; }
-    public string? KernelModulesDirectory { get; set; }
     public string? KernelSourceDirectory { get; set; }
     public bool DeepCloneAnalysis { get; set; }
     public string? WorkDirectory { get; set; }
@@ -47,8 +38,7 @@ public sealed class AnalyzeLivepatchSafety : KlpTask
             item.GetMetadata("Replacement") is { Length: > 0 } replacement ? replacement : null)).ToList();
         if (requests.Count == 0) return;
 
-        var files = TargetKernelFiles.Create(KernelRelease, KernelBuildDirectory, KernelArchitecture, KernelSource, KernelPackageVersion,
-            CacheDirectory, KernelVmlinux, KernelImage, KernelModulesDirectory, message => Log.LogMessage(MessageImportance.High, message), CancellationToken);
+        var files = TargetFiles();
         var vmlinux = files.Vmlinux(diagnostics, ProjectFile);
         if (vmlinux is null) return;
         var map = files.SymbolMap(diagnostics, ProjectFile);

@@ -11,19 +11,10 @@ namespace Klp.Build.Tasks;
 /// klp-convert as a build step: references to non-exported kernel symbols become livepatch relocations resolved
 /// against the target's symbol map (generated once per kernel release and cached).
 /// </summary>
-public sealed class ConvertLivepatchRelocations : KlpTask
+public sealed class ConvertLivepatchRelocations : KernelTargetTask
 {
     [Required] public string InputModule { get; set; } = "";
     [Required] public string OutputModule { get; set; } = "";
-    [Required] public string KernelRelease { get; set; } = "";
-    [Required] public string KernelBuildDirectory { get; set; } = "";
-    [Required] public string KernelArchitecture { get; set; } = "";
-    [Required] public string KernelSource { get; set; } = "";
-    public string? KernelPackageVersion { get; set; }
-    public string? CacheDirectory { get; set; }
-    public string? KernelVmlinux { get; set; }
-    public string? KernelImage { get; set; }
-    public string? KernelModulesDirectory { get; set; }
     public ITaskItem[] KernelSymbols { get; set; } = [];
 
     [Output] public string SymbolMapFile { get; private set; } = "";
@@ -71,8 +62,7 @@ public sealed class ConvertLivepatchRelocations : KlpTask
 
     private KernelSymbolMap? LoadSymbolMap(DiagnosticBag diagnostics)
     {
-        var files = TargetKernelFiles.Create(KernelRelease, KernelBuildDirectory, KernelArchitecture, KernelSource, KernelPackageVersion,
-            CacheDirectory, KernelVmlinux, KernelImage, KernelModulesDirectory, message => Log.LogMessage(MessageImportance.High, message), CancellationToken);
+        var files = TargetFiles();
         var map = files.SymbolMap(diagnostics, ProjectFile);
         SymbolMapFile = SymbolMapCache.ForKernel(files.Cache, KernelRelease, files.CacheVersion).TextPath;
         return map;

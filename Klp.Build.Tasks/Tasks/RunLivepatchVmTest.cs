@@ -6,16 +6,8 @@ using Microsoft.Build.Framework;
 namespace Klp.Build.Tasks;
 
 /// <summary>Boots the target kernel in QEMU and proves the module: checks unpatched, patched, and disabled again.</summary>
-public sealed class RunLivepatchVmTest : KlpTask
+public sealed class RunLivepatchVmTest : KernelTargetTask
 {
-    [Required] public string KernelRelease { get; set; } = "";
-    [Required] public string KernelBuildDirectory { get; set; } = "";
-    [Required] public string KernelArchitecture { get; set; } = "";
-    [Required] public string KernelSource { get; set; } = "";
-    public string? KernelPackageVersion { get; set; }
-    public string? CacheDirectory { get; set; }
-    public string? KernelImage { get; set; }
-    public string? KernelModulesDirectory { get; set; }
 
     [Required] public string PatchModule { get; set; } = "";
     [Required] public string WorkDirectory { get; set; } = "";
@@ -39,12 +31,8 @@ public sealed class RunLivepatchVmTest : KlpTask
         if (Checks.Length == 0 && CheckScripts.Length == 0)
             diagnostics.Warning("KLP5012", "the project declares no VmCheck or VmCheckScript: the VM proves only that the patch loads, enables and disables. Add a <VmCheck Include=\"...\" Command=\"...\" ExpectedPatched=\"...\" />.", ProjectFile);
 
-        var target = new KernelTarget(KernelRelease, Enum.Parse<KernelSourceKind>(KernelSource), KernelBuildDirectory, architecture,
-            string.IsNullOrEmpty(KernelPackageVersion) ? null : KernelPackageVersion);
-        var provider = new DebianKernelProvider(new DebianArchive(),
-            new KernelCache(string.IsNullOrEmpty(CacheDirectory) ? KernelCache.DefaultRoot : CacheDirectory),
-            message => Log.LogMessage(MessageImportance.High, message));
-        var image = KernelImageLocator.Locate(target, provider, KernelImage, KernelModulesDirectory, CancellationToken);
+        var files = TargetFiles();
+        var image = KernelImageLocator.Locate(files.Target, files.Provider, KernelImage, KernelModulesDirectory, CancellationToken);
 
         var modules = new KernelModuleIndex(image.ModulesDirectory);
         var prerequisites = PatchedObjects.Where(o => o.Length > 0 && o != "vmlinux").Distinct()
@@ -58,7 +46,7 @@ public sealed class RunLivepatchVmTest : KlpTask
         var result = LivepatchVmRunner.Run(test, message => Log.LogMessage(MessageImportance.Normal, message), CancellationToken);
 
         Log.LogMessage(MessageImportance.High, result.Transcript);
-        diagnostics.AddRange(result.Diagnostics.Select(d => d.File is null && ProjectFile is not null ? d with { File = ProjectFile } : d));
+        diagnostics.AddRange(result.Diagnostics);
         if (!result.Passed && !diagnostics.HasErrors)
             diagnostics.Error("KLP5003", $"the VM proof failed; the guest console log is {result.ConsoleLog}.", ProjectFile);
         if (!result.Passed)
