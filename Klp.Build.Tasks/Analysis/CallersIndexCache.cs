@@ -31,7 +31,7 @@ public sealed class CallersIndexCache(string directory)
             return cached;
         }
         System.IO.Directory.CreateDirectory(Directory);
-        using (AcquireLock(Path.Combine(Directory, "callers.lock"), cancellationToken))
+        using (FileLock.Acquire(Path.Combine(Directory, "callers.lock"), cancellationToken))
         {
             if (CallersIndex.Read(IndexPath, key) is { } other)
             {
@@ -50,22 +50,5 @@ public sealed class CallersIndexCache(string directory)
         var info = new FileInfo(vmlinuxPath);
         var text = $"callers={FormatVersion}\n{Path.GetFullPath(vmlinuxPath)}\t{(info.Exists ? $"{info.Length}\t{info.LastWriteTimeUtc.Ticks}" : "missing")}";
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
-    }
-
-    private static FileStream AcquireLock(string path, CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(30);
-        while (true)
-        {
-            try
-            {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException) when (DateTime.UtcNow < deadline)
-            {
-                cancellationToken.WaitHandle.WaitOne(200);
-                cancellationToken.ThrowIfCancellationRequested();
-            }
-        }
     }
 }

@@ -44,7 +44,7 @@ public sealed class DwarfIndexCache(string directory, Func<string, DiagnosticBag
             return cached;
         }
         System.IO.Directory.CreateDirectory(Directory);
-        using (AcquireLock(path + ".lock", cancellationToken))
+        using (FileLock.Acquire(path + ".lock", cancellationToken))
         {
             if (TryLoad(path, key, null) is { } other) // another build made it while we waited
             {
@@ -77,22 +77,5 @@ public sealed class DwarfIndexCache(string directory, Func<string, DiagnosticBag
         if (info.Exists) text.Append(info.Length).Append('\t').Append(info.LastWriteTimeUtc.Ticks);
         else text.Append("missing");
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
-    }
-
-    private static FileStream AcquireLock(string path, CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(30);
-        while (true)
-        {
-            try
-            {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException) when (DateTime.UtcNow < deadline)
-            {
-                cancellationToken.WaitHandle.WaitOne(200);
-                cancellationToken.ThrowIfCancellationRequested();
-            }
-        }
     }
 }

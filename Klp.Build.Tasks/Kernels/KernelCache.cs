@@ -30,7 +30,7 @@ public sealed class KernelCache(string root)
         if (Directory.Exists(directory)) return directory;
         var parent = Path.GetDirectoryName(directory)!;
         Directory.CreateDirectory(parent);
-        using (AcquireLock(directory + ".lock"))
+        using (FileLock.Acquire(directory + ".lock"))
         {
             if (Directory.Exists(directory)) return directory;
             var temp = $"{directory}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
@@ -46,21 +46,5 @@ public sealed class KernelCache(string root)
             }
         }
         return directory;
-    }
-
-    private static FileStream AcquireLock(string path)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(30);
-        while (true)
-        {
-            try
-            {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException) when (DateTime.UtcNow < deadline)
-            {
-                Thread.Sleep(200);
-            }
-        }
     }
 }

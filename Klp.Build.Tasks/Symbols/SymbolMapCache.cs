@@ -40,7 +40,7 @@ public sealed class SymbolMapCache(string directory, Func<SymbolMapInputs, Diagn
             return cached;
         }
         System.IO.Directory.CreateDirectory(Directory);
-        using (AcquireLock(Path.Combine(Directory, "symbols.lock"), cancellationToken))
+        using (FileLock.Acquire(Path.Combine(Directory, "symbols.lock"), cancellationToken))
         {
             if (TryLoad(key) is { } other) // another build made it while we waited
             {
@@ -74,22 +74,5 @@ public sealed class SymbolMapCache(string directory, Func<SymbolMapInputs, Diagn
             text.Append('\n');
         }
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
-    }
-
-    private static FileStream AcquireLock(string path, CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(30);
-        while (true)
-        {
-            try
-            {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException) when (DateTime.UtcNow < deadline)
-            {
-                cancellationToken.WaitHandle.WaitOne(200);
-                cancellationToken.ThrowIfCancellationRequested();
-            }
-        }
     }
 }
