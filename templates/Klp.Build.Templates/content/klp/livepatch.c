@@ -5,8 +5,8 @@
 /*
  * Replaces fs/proc/cmdline.c:cmdline_proc_show(), which answers reads of /proc/cmdline.
  * A replacement has the prototype of the function it replaces and external linkage (no static); the
- * registration is generated from KLP_MODULE_NAME's project file. To patch another function, change
- * PatchedFunction in the .klpproj and copy that function's prototype and body from the target's source.
+ * registration of module KLP_MODULE_NAME is generated from the project file. To patch another function,
+ * change PatchedFunction in the .klpproj and copy that function's prototype and body from the target's source.
  */
 int livepatch_KLP_FUNCTION(struct seq_file *m, void *v)
 {
