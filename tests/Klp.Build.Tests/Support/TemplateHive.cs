@@ -17,6 +17,8 @@ public sealed class TemplateHive : IDisposable
         TemplatePackage.EnsurePacked();
         var install = Run(Home, "install", $"{TemplatePackage.Id}@{RepositoryLayout.SdkVersion}", "--add-source", RepositoryLayout.Feed);
         if (!install.Succeeded) throw new InvalidOperationException("dotnet new install failed:\n" + install.StandardOutput + install.StandardError);
+        if (!Directory.Exists(Path.Combine(Home, ".templateengine")))
+            throw new InvalidOperationException($"dotnet new installed the templates outside the private hive {Home}");
     }
 
     /// <summary>`dotnet new &lt;template&gt; -n &lt;name&gt; &lt;arguments&gt;` in a fresh folder; returns the project folder.</summary>
