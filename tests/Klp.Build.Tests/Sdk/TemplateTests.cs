@@ -16,6 +16,28 @@ public sealed class TemplateTests
     private static readonly string[] ExpectedWarnings = ["KLP3029"];
 
     [Fact]
+    public void The_template_package_holds_only_the_two_templates_pinned_to_the_sdk_version()
+    {
+        var package = TemplatePackage.EnsurePacked();
+
+        var listing = ProcessRunner.Run("unzip", ["-Z1", package]);
+        listing.Succeeded.ShouldBeTrue(listing.StandardError);
+        var files = listing.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        files.ShouldNotContain(f => f.EndsWith(".dll"));
+        files.Where(f => f.EndsWith("/.template.config/template.json")).Order()
+            .ShouldBe(["content/klp-module/.template.config/template.json", "content/klp/.template.config/template.json"]);
+        foreach (var template in new[] { "klp", "klp-module" })
+        {
+            var configuration = ProcessRunner.Run("unzip", ["-p", package, $"content/{template}/.template.config/template.json"]).StandardOutput;
+            configuration.ShouldContain($"\"value\": \"{RepositoryLayout.SdkVersion}\"");
+            configuration.ShouldNotContain("@KlpBuildSdkVersion@");
+        }
+        var nuspec = ProcessRunner.Run("unzip", ["-p", package, $"{TemplatePackage.Id}.nuspec"]).StandardOutput;
+        nuspec.ShouldContain("<packageType name=\"Template\" />");
+        nuspec.ShouldContain($"<version>{RepositoryLayout.SdkVersion}</version>");
+    }
+
+    [Fact]
     public void The_klp_template_creates_a_vmlinux_patch_that_builds_and_is_proven_live()
     {
         var release = TestKernels.NewestRelease("6.1");
