@@ -1,5 +1,4 @@
 using Klp.Build.Diagnostics;
-using Klp.Build.Kernels;
 using Klp.Build.Vm;
 using Microsoft.Build.Framework;
 
@@ -26,8 +25,12 @@ public sealed class RunLivepatchVmTest : KernelTargetTask
             diagnostics.Warning("KLP5012", "the project declares no VmCheck or VmCheckScript: the VM proves only that the patch loads, enables and disables. Add a <VmCheck Include=\"...\" Command=\"...\" ExpectedPatched=\"...\" />.", ProjectFile);
         var options = new VmProofOptions(Checks.Select(ToCheck).ToList(), WorkDirectory, PatchedObjects,
             CheckScripts.Select(s => s.GetMetadata("FullPath")).ToList(), SetupCommands, TimeoutSeconds, Accelerator, MemoryMiB, LoadPatchFirst);
-        TargetVmProof.Run(TargetFiles(), PatchModule, options, diagnostics, ProjectFile,
+        var result = TargetVmProof.Run(TargetFiles(), PatchModule, options, diagnostics, ProjectFile,
             message => Log.LogMessage(MessageImportance.High, message), message => Log.LogMessage(MessageImportance.Normal, message), CancellationToken);
+        if (result is null) return;
+        Log.LogMessage(MessageImportance.High, result.Transcript);
+        if (!result.Passed)
+            Log.LogMessage(MessageImportance.High, $"Guest console log: {result.ConsoleLog}");
     }
 
     private static VmCheck ToCheck(ITaskItem item)

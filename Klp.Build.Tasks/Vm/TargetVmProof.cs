@@ -21,7 +21,7 @@ public sealed record VmProofOptions(
 /// </summary>
 public static class TargetVmProof
 {
-    /// <summary>The result, or null (with KLP5011) when the target cannot be booted here.</summary>
+    /// <summary>The result (its transcript is the caller's to print), or null (with KLP5011) when the target cannot be booted here.</summary>
     public static VmTestResult? Run(TargetKernelFiles files, string patchModule, VmProofOptions options, DiagnosticBag diagnostics, string? projectFile,
         Action<string> progress, Action<string> detail, CancellationToken cancellationToken)
     {
@@ -42,13 +42,9 @@ public static class TargetVmProof
             options.Accelerator, options.MemoryMiB) { LoadPatchFirst = options.LoadPatchFirst };
         progress($"Booting {target.Release} in QEMU to prove {Path.GetFileName(patchModule)}...");
         var result = LivepatchVmRunner.Run(test, detail, cancellationToken);
-
-        progress(result.Transcript);
         diagnostics.AddRange(result.Diagnostics);
         if (!result.Passed && !diagnostics.HasErrors)
             diagnostics.Error("KLP5003", $"the VM proof failed; the guest console log is {result.ConsoleLog}.", projectFile);
-        if (!result.Passed)
-            progress($"Guest console log: {result.ConsoleLog}");
         return result;
     }
 }
