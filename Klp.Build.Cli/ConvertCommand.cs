@@ -43,22 +43,27 @@ public static class ConvertCommand
             if (diagnostics.HasErrors) return;
 
             var symversFiles = (parse.GetValue(symvers) ?? []).ToList();
-            Symbols.KernelSymbolMap? map;
+            var (input, output) = (paths[^2], paths[^1]);
+            var options = new ConversionOptions { Positions = positions, PositionsSource = "the command line (--sympos)" };
+            IReadOnlyList<string>? converted;
             if (kernelRelease is null)
-                map = ModuleFileConversion.ReadMap(paths[0], diagnostics);
+            {
+                var map = ModuleFileConversion.ReadMap(paths[0], diagnostics);
+                converted = ModuleFileConversion.Convert(input, output, map, ModuleFileConversion.ReadSymvers(symversFiles, diagnostics), options, diagnostics);
+            }
             else
             {
                 var target = TargetOptions.Resolve(kernelRelease, parse.GetValue(cache), console, cancellationToken);
                 symversFiles.Insert(0, Path.Combine(target.Target.BuildDirectory, "Module.symvers"));
-                map = target.SymbolMap(diagnostics, null);
+                converted = ModuleFileConversion.ConvertWhenNeeded(input, output, () => target.SymbolMap(diagnostics, null),
+                    ModuleFileConversion.ReadSymvers(symversFiles, diagnostics), options, diagnostics);
             }
-            var (input, output) = (paths[^2], paths[^1]);
-            var options = new ConversionOptions { Positions = positions, PositionsSource = "the command line (--sympos)" };
-            var converted = ModuleFileConversion.Convert(input, output, map, ModuleFileConversion.ReadSymvers(symversFiles, diagnostics), options, diagnostics);
             if (converted is null) return;
             if (parse.GetValue(verbose))
                 foreach (var line in converted) console.Out.WriteLine(line);
-            console.Progress($"klp convert: {converted.Count} relocation(s) converted; wrote {output}");
+            console.Progress(converted.Count == 0
+                ? $"klp convert: the module uses only exported kernel symbols: nothing to convert; wrote {output}"
+                : $"klp convert: {converted.Count} relocation(s) converted; wrote {output}");
         })));
         return command;
     }

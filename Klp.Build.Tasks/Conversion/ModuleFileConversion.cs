@@ -40,9 +40,19 @@ public static class ModuleFileConversion
 
     /// <summary>The converted relocations, one line each ("section: 0xoffset TYPE symbol -> .klp.sym..."), or null on any error.</summary>
     public static IReadOnlyList<string>? Convert(string input, string output, KernelSymbolMap? map, ExportedSymbols exports, ConversionOptions options,
-        DiagnosticBag diagnostics)
+        DiagnosticBag diagnostics) =>
+        Finish(input, output, TryConvert(input, output, () => map, lazyMap: false, exports, options, diagnostics), diagnostics);
+
+    /// <summary>
+    /// As the SDK's conversion step: a module that uses only exported symbols is copied unchanged, and the map (a
+    /// release's needs its -dbg package) is asked for only when there is something to convert.
+    /// </summary>
+    public static IReadOnlyList<string>? ConvertWhenNeeded(string input, string output, Func<KernelSymbolMap?> map, ExportedSymbols exports,
+        ConversionOptions options, DiagnosticBag diagnostics) =>
+        Finish(input, output, TryConvert(input, output, map, lazyMap: true, exports, options, diagnostics), diagnostics);
+
+    private static IReadOnlyList<string>? Finish(string input, string output, IReadOnlyList<string>? lines, DiagnosticBag diagnostics)
     {
-        var lines = TryConvert(input, output, map, exports, options, diagnostics);
         if (lines is not null && !diagnostics.HasErrors) return lines;
         RemoveStaleOutput(input, output);
         return null;
@@ -57,8 +67,8 @@ public static class ModuleFileConversion
         return new SymbolPosition(text[(dot + 1)..comma], text[..dot], position);
     }
 
-    private static List<string>? TryConvert(string input, string output, KernelSymbolMap? map, ExportedSymbols exports, ConversionOptions options,
-        DiagnosticBag diagnostics)
+    private static List<string>? TryConvert(string input, string output, Func<KernelSymbolMap?> loadMap, bool lazyMap, ExportedSymbols exports,
+        ConversionOptions options, DiagnosticBag diagnostics)
     {
         if (!File.Exists(input))
         {
@@ -66,7 +76,14 @@ public static class ModuleFileConversion
             return null;
         }
         var module = ElfReader.Read(input, diagnostics);
-        if (map is null || module is null || diagnostics.HasErrors) return null;
+        if (module is null || diagnostics.HasErrors) return null;
+        if (lazyMap && ConversionNeed.SymbolsToResolve(module, exports).Count == 0)
+        {
+            AtomicFile.Copy(input, output);
+            return [];
+        }
+        var map = loadMap();
+        if (map is null || diagnostics.HasErrors) return null;
 
         var report = LivepatchConverter.Convert(module, map, exports, options, diagnostics);
         if (!report.Succeeded) return null;

@@ -41,6 +41,20 @@ public sealed class CliModuleTests : IDisposable
     }
 
     [Fact]
+    public void Convert_copies_a_module_that_uses_only_exported_symbols()
+    {
+        var input = TestKbuild.BuildModule(Release, "klp_cli_exported", TestLivepatches.Cmdline);
+        var output = Path.Combine(_directory, "klp_cli_exported.ko");
+
+        var result = KlpTool.BuildOutput.Run("convert", "-k", Release, input, output);
+
+        result.ExitCode.ShouldBe(0, result.StandardError);
+        result.StandardError.ShouldContain("nothing to convert");
+        result.StandardError.ShouldNotContain("Symbol map of", customMessage: "the map (and its -dbg package) is not needed");
+        File.ReadAllBytes(output).ShouldBe(File.ReadAllBytes(input));
+    }
+
+    [Fact]
     public void Convert_with_a_missing_map_is_KLP3010_and_writes_nothing()
     {
         var output = Path.Combine(_directory, "out.ko");
