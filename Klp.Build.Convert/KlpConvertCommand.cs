@@ -1,8 +1,5 @@
-using System.Globalization;
 using Klp.Build.Conversion;
 using Klp.Build.Diagnostics;
-using Klp.Build.Elf;
-using Klp.Build.Symbols;
 
 namespace Klp.Build.KlpConvert;
 
@@ -46,7 +43,7 @@ public static class KlpConvertCommand
                 case "--sympos":
                     if (Value() is { } text)
                     {
-                        if (ParseSympos(text) is { } p) positions.Add(p);
+                        if (ModuleFileConversion.ParseSympos(text) is { } p) positions.Add(p);
                         else diagnostics.Error(ConversionCodes.CommandLine, $"--sympos '{text}' is not <object>.<symbol>,<position> (e.g. vmlinux.type_show,3).");
                     }
                     break;
@@ -73,76 +70,19 @@ public static class KlpConvertCommand
         }
 
         var (mapPath, input, output) = (positional[0], positional[1], positional[2]);
-        var ok = Convert(mapPath, input, output, symvers, positions, verbose, stdout, diagnostics);
-        Print(diagnostics, stderr);
-        if (ok && !diagnostics.HasErrors) return 0;
-        RemoveStaleOutput(input, output);
-        return 1;
-    }
-
-    private static bool Convert(string mapPath, string input, string output, List<string> symversPaths, List<SymbolPosition> positions, bool verbose,
-        TextWriter stdout, DiagnosticBag diagnostics)
-    {
-        KernelSymbolMap? map;
-        try
-        {
-            map = KernelSymbolMap.Read(mapPath, diagnostics);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            diagnostics.Error(ConversionCodes.CommandLine, $"cannot read symbol map '{mapPath}': {e.Message}", mapPath);
-            return false;
-        }
-        var exports = ExportedSymbols.Empty;
-        foreach (var path in symversPaths)
-        {
-            var read = ExportedSymbols.ReadSymvers(path, diagnostics);
-            if (read is null) continue;
-            foreach (var symbol in read.Symbols) exports.Add(symbol);
-        }
-        if (!File.Exists(input))
-        {
-            diagnostics.Error(ConversionCodes.CommandLine, $"input module '{input}' does not exist.", input);
-            return false;
-        }
-        var module = ElfReader.Read(input, diagnostics);
-        if (map is null || module is null || diagnostics.HasErrors) return false;
-
+        var map = ModuleFileConversion.ReadMap(mapPath, diagnostics);
+        var exports = ModuleFileConversion.ReadSymvers(symvers, diagnostics);
         var options = new ConversionOptions { Positions = positions, PositionsSource = "the command line (--sympos)" };
-        var report = LivepatchConverter.Convert(module, map, exports, options, diagnostics);
-        if (!report.Succeeded) return false;
-        if (verbose)
-        {
-            foreach (var r in report.Relocations)
-                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.Section}: 0x{r.Offset:x} {ElfRelocationTypes.Describe(module.Machine, r.Type)} {r.OriginalSymbol} -> {r.Target.SymbolName}"));
-        }
-        return ElfWriter.WriteFile(module, output, diagnostics);
-    }
-
-    /// <summary>"object.symbol,position", like the livepatch symbol name without ".klp.sym.".</summary>
-    internal static SymbolPosition? ParseSympos(string text)
-    {
-        var dot = text.IndexOf('.');
-        var comma = text.LastIndexOf(',');
-        if (dot <= 0 || comma < dot + 2 || !int.TryParse(text[(comma + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var position)) return null;
-        return new SymbolPosition(text[(dot + 1)..comma], text[..dot], position);
+        var converted = ModuleFileConversion.Convert(input, output, map, exports, options, diagnostics);
+        if (verbose && converted is not null)
+            foreach (var line in converted) stdout.WriteLine(line);
+        Print(diagnostics, stderr);
+        return converted is null ? 1 : 0;
     }
 
     private static void Print(DiagnosticBag diagnostics, TextWriter stderr)
     {
         foreach (var d in diagnostics.Items)
             stderr.WriteLine(d.File is null ? $"klp-convert: {d}" : d.ToString());
-    }
-
-    private static void RemoveStaleOutput(string input, string output)
-    {
-        try
-        {
-            if (Path.GetFullPath(input) != Path.GetFullPath(output) && File.Exists(output)) File.Delete(output);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // best effort: the error has been reported already
-        }
     }
 }

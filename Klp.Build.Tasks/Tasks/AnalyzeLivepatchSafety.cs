@@ -26,56 +26,24 @@ public sealed class AnalyzeLivepatchSafety : KernelTargetTask
 
     protected override void Run(DiagnosticBag diagnostics)
     {
-        if (KernelArchitecture != Kernels.KernelArchitecture.Amd64.Debian)
-        {
-            Log.LogMessage(MessageImportance.High, $"Safety analysis: {KernelRelease} is {KernelArchitecture}; the analysis reads x86_64 targets only.");
-            return;
-        }
         var requests = PatchedFunctions.Select(item => new PatchedFunctionRequest(
             item.ItemSpec.Trim(),
             item.GetMetadata("Object") is { Length: > 0 } obj ? obj.Replace('-', '_') : KernelSymbolMap.Vmlinux,
             int.TryParse(item.GetMetadata("Position"), out var position) ? position : 0,
             item.GetMetadata("Replacement") is { Length: > 0 } replacement ? replacement : null)).ToList();
-        if (requests.Count == 0) return;
 
         var files = TargetFiles();
-        var vmlinux = files.Vmlinux(diagnostics, ProjectFile);
-        if (vmlinux is null) return;
-        var map = files.SymbolMap(diagnostics, ProjectFile);
-        var dwarf = files.VmlinuxDwarf(diagnostics, ProjectFile);
-        var moduleDwarf = new Dictionary<string, DwarfIndex?>();
-        DwarfIndex? DwarfOf(string obj) => obj == KernelSymbolMap.Vmlinux ? dwarf
-            : moduleDwarf.TryGetValue(obj, out var index) ? index : moduleDwarf[obj] = files.ModuleDwarf(obj, diagnostics);
-
         var bag = new DiagnosticBag();
-        var patch = ElfReader.Read(PatchModule, bag);
-        var patchDwarf = patch is null ? null : DwarfFacts.IndexPatchModule(patch, bag);
-        var moduleIndex = new Lazy<KernelModuleIndex>(() => new KernelModuleIndex(files.ModulesDirectory));
-        var facts = TargetFacts.LoadVmlinux(KernelRelease, vmlinux, bag, CallersIndexCache.ForKernel(files.Cache, KernelRelease, files.CacheVersion),
-            map?.Find(KernelSymbolMap.Vmlinux), new DwarfFacts(DwarfOf, patchDwarf), name => LoadModule(moduleIndex.Value, name, bag), CancellationToken);
-        if (facts is null) { diagnostics.AddRange(bag.Items); return; }
-
-        var report = LivepatchSafetyAnalyzer.Analyze(facts, requests, patch, bag);
-        if (DeepCloneAnalysis || !string.IsNullOrEmpty(KernelSourceDirectory))
-            report = DeepenWithIpaClones(files, report, dwarf, bag);
-
-        report.WriteJson(ReportFile);
-        Log.LogMessage(MessageImportance.High, report.ToText().TrimEnd());
-        diagnostics.AddRange(bag.Items.Select(Locate));
-    }
-
-    private static ObjectFacts? LoadModule(KernelModuleIndex modules, string name, DiagnosticBag diagnostics)
-    {
-        var path = modules.Find(name);
-        if (path is null) return null;
-        var (data, error) = ModuleFile.Read(path);
-        if (data is null)
+        var report = TargetSafetyAnalysis.Analyze(files, requests, PatchModule, bag, ProjectFile,
+            message => Log.LogMessage(MessageImportance.High, message), CancellationToken);
+        if (report is not null && (DeepCloneAnalysis || !string.IsNullOrEmpty(KernelSourceDirectory)))
+            report = DeepenWithIpaClones(files, report, files.VmlinuxDwarf(bag, ProjectFile), bag);
+        if (report is not null)
         {
-            diagnostics.Warning(SafetyCodes.AnalysisIncomplete, $"cannot read module {path}: {error}.", path);
-            return null;
+            report.WriteJson(ReportFile);
+            Log.LogMessage(MessageImportance.High, report.ToText().TrimEnd());
         }
-        var file = ElfReader.Read(data, path, diagnostics);
-        return file is null ? null : ObjectFacts.ForModule(file, name);
+        diagnostics.AddRange(bag.Items.Select(Locate));
     }
 
     /// <summary>Puts a finding on the PatchedFunction item it is about, when the message names one.</summary>

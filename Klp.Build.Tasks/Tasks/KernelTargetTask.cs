@@ -1,3 +1,4 @@
+using Klp.Build.Kernels;
 using Microsoft.Build.Framework;
 
 namespace Klp.Build.Tasks;

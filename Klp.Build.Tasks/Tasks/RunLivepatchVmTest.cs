@@ -1,5 +1,4 @@
 using Klp.Build.Diagnostics;
-using Klp.Build.Kernels;
 using Klp.Build.Vm;
 using Microsoft.Build.Framework;
 
@@ -22,33 +21,14 @@ public sealed class RunLivepatchVmTest : KernelTargetTask
 
     protected override void Run(DiagnosticBag diagnostics)
     {
-        var architecture = Kernels.KernelArchitecture.All.Single(a => a.Debian == KernelArchitecture);
-        if (architecture != Kernels.KernelArchitecture.Amd64)
-        {
-            diagnostics.Error("KLP5011", $"the VM proof boots x86_64 kernels only; {KernelRelease} is {architecture.Debian}. Prove it on that architecture's hardware.", ProjectFile);
-            return;
-        }
         if (Checks.Length == 0 && CheckScripts.Length == 0)
             diagnostics.Warning("KLP5012", "the project declares no VmCheck or VmCheckScript: the VM proves only that the patch loads, enables and disables. Add a <VmCheck Include=\"...\" Command=\"...\" ExpectedPatched=\"...\" />.", ProjectFile);
-
-        var files = TargetFiles();
-        var image = KernelImageLocator.Locate(files.Target, files.Provider, KernelImage, KernelModulesDirectory, CancellationToken);
-
-        var modules = new KernelModuleIndex(image.ModulesDirectory);
-        var prerequisites = PatchedObjects.Where(o => o.Length > 0 && o != "vmlinux").Distinct()
-            .SelectMany(modules.LoadOrder).Distinct().ToList();
-
-        var test = new LivepatchVmTest(
-            image.Vmlinuz, PatchModule, ModuleFiles.ModuleName(PatchModule), prerequisites, SetupCommands,
-            Checks.Select(ToCheck).ToList(), CheckScripts.Select(s => s.GetMetadata("FullPath")).ToList(),
-            WorkDirectory, TimeSpan.FromSeconds(TimeoutSeconds), Accelerator, MemoryMiB) { LoadPatchFirst = LoadPatchFirst };
-        Log.LogMessage(MessageImportance.High, $"Booting {KernelRelease} in QEMU to prove {Path.GetFileName(PatchModule)}...");
-        var result = LivepatchVmRunner.Run(test, message => Log.LogMessage(MessageImportance.Normal, message), CancellationToken);
-
+        var options = new VmProofOptions(Checks.Select(ToCheck).ToList(), WorkDirectory, PatchedObjects,
+            CheckScripts.Select(s => s.GetMetadata("FullPath")).ToList(), SetupCommands, TimeoutSeconds, Accelerator, MemoryMiB, LoadPatchFirst);
+        var result = TargetVmProof.Run(TargetFiles(), PatchModule, options, diagnostics, ProjectFile,
+            message => Log.LogMessage(MessageImportance.High, message), message => Log.LogMessage(MessageImportance.Normal, message), CancellationToken);
+        if (result is null) return;
         Log.LogMessage(MessageImportance.High, result.Transcript);
-        diagnostics.AddRange(result.Diagnostics);
-        if (!result.Passed && !diagnostics.HasErrors)
-            diagnostics.Error("KLP5003", $"the VM proof failed; the guest console log is {result.ConsoleLog}.", ProjectFile);
         if (!result.Passed)
             Log.LogMessage(MessageImportance.High, $"Guest console log: {result.ConsoleLog}");
     }

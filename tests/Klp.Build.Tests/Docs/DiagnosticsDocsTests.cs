@@ -10,7 +10,7 @@ namespace Klp.Build.Tests.Docs;
 /// </summary>
 public sealed partial class DiagnosticsDocsTests
 {
-    private static readonly string[] SourceFolders = ["Klp.Build.Tasks", "Klp.Build.Convert"];
+    private static readonly string[] SourceFolders = ["Klp.Build.Tasks", "Klp.Build.Convert", "Klp.Build.Cli"];
     private static readonly string[] Sections = ["## What it means", "## Why", "## How to fix", "## Example"];
 
     private static string DocsDirectory => Path.Combine(RepositoryLayout.Root, "docs", "diagnostics");

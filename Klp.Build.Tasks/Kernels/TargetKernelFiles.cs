@@ -1,19 +1,19 @@
 using System.Diagnostics;
 using Klp.Build.Diagnostics;
 using Klp.Build.Dwarf;
-using Klp.Build.Kernels;
 using Klp.Build.Symbols;
 
-namespace Klp.Build.Tasks;
+namespace Klp.Build.Kernels;
 
 /// <summary>
 /// The target kernel's files that conversion and analysis read beyond the build tree (the debug vmlinux, the
 /// image's modules, the symbol map and DWARF index built from them), fetched and cached once per release.
 /// </summary>
-internal sealed class TargetKernelFiles(KernelTarget target, KernelCache cache, DebianKernelProvider provider,
+public sealed class TargetKernelFiles(KernelTarget target, KernelCache cache, DebianKernelProvider provider,
     string? vmlinuxOverride, string? imageOverride, string? modulesOverride, Action<string> log, CancellationToken cancellationToken)
 {
     private string? _vmlinux;
+    private DwarfIndex? _vmlinuxDwarf;
 
     public KernelTarget Target => target;
     public DebianKernelProvider Provider => provider;
@@ -27,6 +27,15 @@ internal sealed class TargetKernelFiles(KernelTarget target, KernelCache cache, 
         var cache = new KernelCache(string.IsNullOrEmpty(cacheDirectory) ? KernelCache.DefaultRoot : cacheDirectory);
         return new TargetKernelFiles(target, cache, new DebianKernelProvider(new DebianArchive(), cache, log),
             vmlinux, image, modules, log, cancellationToken);
+    }
+
+    /// <summary>A Debian release (or pattern with '*') resolved through the archive, its build tree fetched into the cache.</summary>
+    public static TargetKernelFiles ForDebianRelease(string releaseOrPattern, string? cacheDirectory, Action<string> log, CancellationToken cancellationToken)
+    {
+        var cache = new KernelCache(string.IsNullOrEmpty(cacheDirectory) ? KernelCache.DefaultRoot : cacheDirectory);
+        var provider = new DebianKernelProvider(new DebianArchive(), cache, log);
+        var target = new KernelTargetResolver(provider).Resolve(null, releaseOrPattern, cancellationToken);
+        return new TargetKernelFiles(target, cache, provider, null, null, null, log, cancellationToken);
     }
 
     /// <summary>The cache entry's version: the package version, or a hash of a local tree's path.</summary>
@@ -50,7 +59,10 @@ internal sealed class TargetKernelFiles(KernelTarget target, KernelCache cache, 
         return _vmlinux = path;
     }
 
-    public string ModulesDirectory => KernelImageLocator.Locate(target, provider, imageOverride, modulesOverride, cancellationToken).ModulesDirectory;
+    /// <summary>The bootable image and installed modules (Debian: linux-image, fetched on first use).</summary>
+    public KernelImage Image => KernelImageLocator.Locate(target, provider, imageOverride, modulesOverride, cancellationToken);
+
+    public string ModulesDirectory => Image.ModulesDirectory;
 
     public KernelSymbolMap? SymbolMap(DiagnosticBag diagnostics, string? projectFile)
     {
@@ -67,12 +79,13 @@ internal sealed class TargetKernelFiles(KernelTarget target, KernelCache cache, 
 
     public DwarfIndex? VmlinuxDwarf(DiagnosticBag diagnostics, string? projectFile)
     {
+        if (_vmlinuxDwarf is not null) return _vmlinuxDwarf;
         if (Vmlinux(diagnostics, projectFile) is not { } vmlinux) return null;
         var dwarfCache = DwarfIndexCache.ForKernel(cache, target.Release, CacheVersion);
         var watch = Stopwatch.StartNew();
         var index = dwarfCache.GetOrCreate(vmlinux, diagnostics, cancellationToken);
         log($"DWARF index of {target.Release}: {(dwarfCache.LastWasHit ? "cached" : "built")} in {watch.Elapsed.TotalSeconds:F1} s");
-        return index;
+        return _vmlinuxDwarf = index;
     }
 
     /// <summary>A module's debug file (Debian: from the -dbg package) indexed, or null when there is none.</summary>

@@ -1,0 +1,6 @@
+namespace Klp.Build.Cli;
+
+public static class Program
+{
+    public static int Main(string[] args) => KlpCommandLine.Run(args, Console.Out, Console.Error);
+}
