@@ -6,7 +6,7 @@ sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 
 packages=(make gcc-12 libc6-dev binutils dwarves kmod xz-utils zstd cpio busybox-static qemu-system-x86 ca-certificates
-          openssl gcc-multilib binutils-multiarch binutils-powerpc64-linux-gnu binutils-s390x-linux-gnu binutils-aarch64-linux-gnu)
+          openssl clangd gcc-multilib binutils-multiarch binutils-powerpc64-linux-gnu binutils-s390x-linux-gnu binutils-aarch64-linux-gnu)
 need_update=false
 missing=()
 for p in "${packages[@]}"; do
