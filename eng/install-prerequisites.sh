@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Klp.Build and its tests need on a Debian 12 host: kbuild's tools, QEMU and busybox for the
-# VM proof, binutils as the independent ELF reader, and ppc64el package lists for the cross-target tests.
+# VM proof, binutils as the independent ELF reader, clangd for the editor-support test, and ppc64el package
+# lists for the cross-target tests.
 set -euo pipefail
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
