@@ -32,6 +32,10 @@ public sealed partial class EditorSupportTests(EditorSupportTests.BuiltSample bu
     [GeneratedRegex(@"(?:^|\s)-I(?<dir>/\S+)")]
     private static partial Regex AbsoluteIncludeDirectory();
 
+    /// <summary>VS Code's $msCompile pattern (its strictest form, from before it allowed leading blanks).</summary>
+    [GeneratedRegex(@"^(?:\s*\d+>)?(?<file>\S.*)\((?<location>\d+|\d+,\d+|\d+,\d+,\d+,\d+)\)\s*:\s+(?<severity>(?:fatal +)?error|warning|info)\s+(?<code>\w+\d+)\s*:\s*(?<message>.*)$")]
+    private static partial Regex VsCodeMsCompile();
+
     private sealed record DatabaseEntry(string Directory, string File, string Command);
 
     private static DatabaseEntry SingleEntry(string database)
@@ -100,5 +104,30 @@ public sealed partial class EditorSupportTests(EditorSupportTests.BuiltSample bu
             $"{header} is not in the kernel headers the compile command names: {string.Join(' ', kernelIncludeDirectories)}");
         var declarationLine = definition["range"]!["start"]!["line"]!.GetValue<int>();
         File.ReadAllLines(header)[declarationLine].ShouldContain("seq_printf(");
+    }
+
+    [Fact]
+    public void The_VS_Code_build_task_reports_a_gcc_error_where_msCompile_opens_the_users_own_file()
+    {
+        using var project = TestProject.FromSample("cmdline", built.Release);
+        var source = Path.Combine(project.Directory, "livepatch.c");
+        File.WriteAllText(source, File.ReadAllText(source).Replace("return 0;", "return undeclared_in_editor;"));
+        var errorLine = Array.FindIndex(File.ReadAllLines(source), l => l.Contains("undeclared_in_editor")) + 1;
+        using var tasks = JsonDocument.Parse(File.ReadAllText(Path.Combine(project.Directory, ".vscode", "tasks.json")));
+        var buildTask = tasks.RootElement.GetProperty("tasks").EnumerateArray()
+            .Single(t => t.GetProperty("group").GetProperty("kind").GetString() == "build");
+        var arguments = buildTask.GetProperty("args").EnumerateArray().Select(a => a.GetString()!.Replace("${workspaceFolder}", project.Directory)).ToList();
+        arguments[0].ShouldBe("build");
+        arguments[1].ShouldBe(project.Directory);
+
+        var result = DotnetBuild.Run(project.Directory, arguments.Skip(2), environment: null);
+
+        result.Succeeded.ShouldBeFalse(result.ToString());
+        var problems = result.Output.Split('\n').Select(l => VsCodeMsCompile().Match(l.TrimEnd('\r'))).Where(m => m.Success).ToList();
+        var problem = problems.First(m => m.Groups["code"].Value == "KLP2001");
+        problem.Groups["file"].Value.ShouldBe(source, "VS Code opens what the problem names: the user's file, not kbuild's mirror under obj/");
+        problem.Groups["location"].Value.Split(',')[0].ShouldBe(errorLine.ToString());
+        problem.Groups["severity"].Value.ShouldBe("error");
+        problem.Groups["message"].Value.ShouldContain("undeclared_in_editor");
     }
 }
