@@ -44,6 +44,12 @@ public sealed class MultiKernelBuildTests
             result.Warnings.ShouldContain(w => w.Code == "KLP2002" && w.Message.StartsWith($"[{release}] ") && w.Message.Contains("unused_here"), result.ToString());
             File.Exists(Path.Combine(project.Directory, "obj", "Debug", release, "kbuild", "klp-registration.c")).ShouldBeTrue();
         }
+        // Editors: every release's compilation database in its obj folder, the first release's next to the project.
+        foreach (var release in new[] { Release61, Release612 })
+            File.ReadAllText(Path.Combine(project.Directory, "obj", "Debug", release, "compile_commands.json")).ShouldContain($"/{release}/");
+        var editorDatabase = File.ReadAllText(Path.Combine(project.Directory, "compile_commands.json"));
+        editorDatabase.ShouldContain($"/{Release61}/");
+        editorDatabase.ShouldNotContain(Release612);
         // The .NET SDK's bookkeeping of each inner build stays in its release's folder.
         Directory.GetFiles(Path.Combine(project.Directory, "obj", "Debug"), "*", SearchOption.TopDirectoryOnly).ShouldBeEmpty();
 

@@ -57,6 +57,9 @@ public sealed class PackagingBuildTests
         var registration = File.ReadAllText(Path.Combine(project.Directory, "obj", "Debug", Release, "kbuild", "klp-registration-binfmt_misc.c"));
         registration.ShouldContain(".name = \"binfmt_misc\"");
         registration.ShouldNotContain("cmdline_proc_show");
+        // One kbuild run for every module: one compile command for the project's one source.
+        using var database = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(project.Directory, "compile_commands.json")));
+        database.RootElement.EnumerateArray().ShouldHaveSingleItem().GetProperty("file").GetString().ShouldBe(Path.Combine(project.Directory, "livepatch.c"));
     }
 
     [Fact]
