@@ -24,11 +24,13 @@ public sealed class AnalyzeLivepatchSafety : KernelTargetTask
     [Required] public string ReportFile { get; set; } = "";
     public ITaskItem[] PatchedFunctions { get; set; } = [];
 
+    protected override string? StepName => "analysis";
+
     protected override void Run(DiagnosticBag diagnostics)
     {
         if (KernelArchitecture != Kernels.KernelArchitecture.Amd64.Debian)
         {
-            Log.LogMessage(MessageImportance.High, $"Safety analysis: {KernelRelease} is {KernelArchitecture}; the analysis reads x86_64 targets only.");
+            StepDetail = $"skipped: {KernelArchitecture}; the analysis reads x86_64 targets only";
             return;
         }
         var requests = PatchedFunctions.Select(item => new PatchedFunctionRequest(
@@ -60,7 +62,11 @@ public sealed class AnalyzeLivepatchSafety : KernelTargetTask
             report = DeepenWithIpaClones(files, report, dwarf, bag);
 
         report.WriteJson(ReportFile);
-        Log.LogMessage(MessageImportance.High, report.ToText().TrimEnd());
+        StepLine.LogFiles(Log, "input", [PatchModule, vmlinux]);
+        StepLine.LogFiles(Log, "output", [ReportFile]);
+        var summary = report.ToText().TrimEnd();
+        StepDetail = summary.Split('\n')[0].Split(": ", 2)[^1].Trim();
+        Log.LogMessage(MessageImportance.Low, summary);
         diagnostics.AddRange(bag.Items.Select(Locate));
     }
 

@@ -20,6 +20,8 @@ public sealed class RunLivepatchVmTest : KernelTargetTask
     public int MemoryMiB { get; set; } = 512;
     public bool LoadPatchFirst { get; set; }
 
+    protected override string? StepName => "VM test";
+
     protected override void Run(DiagnosticBag diagnostics)
     {
         var architecture = Kernels.KernelArchitecture.All.Single(a => a.Debian == KernelArchitecture);
@@ -42,11 +44,13 @@ public sealed class RunLivepatchVmTest : KernelTargetTask
             image.Vmlinuz, PatchModule, ModuleFiles.ModuleName(PatchModule), prerequisites, SetupCommands,
             Checks.Select(ToCheck).ToList(), CheckScripts.Select(s => s.GetMetadata("FullPath")).ToList(),
             WorkDirectory, TimeSpan.FromSeconds(TimeoutSeconds), Accelerator, MemoryMiB) { LoadPatchFirst = LoadPatchFirst };
-        Log.LogMessage(MessageImportance.High, $"Booting {KernelRelease} in QEMU to prove {Path.GetFileName(PatchModule)}...");
+        Log.LogMessage(MessageImportance.Low, $"Booting {KernelRelease} in QEMU to prove {Path.GetFileName(PatchModule)}...");
+        StepLine.LogFiles(Log, "input", [image.Vmlinuz, PatchModule]);
         var result = LivepatchVmRunner.Run(test, message => Log.LogMessage(MessageImportance.Normal, message), CancellationToken);
 
         Log.LogMessage(MessageImportance.High, result.Transcript);
         diagnostics.AddRange(result.Diagnostics);
+        StepDetail = result.Passed ? $"{Path.GetFileName(PatchModule)} proven live" : $"failed, console log {result.ConsoleLog}";
         if (!result.Passed && !diagnostics.HasErrors)
             diagnostics.Error("KLP5003", $"the VM proof failed; the guest console log is {result.ConsoleLog}.", ProjectFile);
         if (!result.Passed)
