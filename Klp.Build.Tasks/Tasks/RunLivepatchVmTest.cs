@@ -46,7 +46,7 @@ public sealed class RunLivepatchVmTest : KernelTargetTask
             WorkDirectory, TimeSpan.FromSeconds(TimeoutSeconds), Accelerator, MemoryMiB) { LoadPatchFirst = LoadPatchFirst };
         Log.LogMessage(MessageImportance.Low, $"Booting {KernelRelease} in QEMU to prove {Path.GetFileName(PatchModule)}...");
         StepLine.LogFiles(Log, "input", [image.Vmlinuz, PatchModule]);
-        var result = LivepatchVmRunner.Run(test, message => Log.LogMessage(MessageImportance.Normal, message), CancellationToken);
+        var result = LivepatchVmRunner.Run(test, message => Log.LogMessage(MessageImportance.Low, message), CancellationToken);
 
         Log.LogMessage(MessageImportance.High, result.Transcript);
         diagnostics.AddRange(result.Diagnostics);

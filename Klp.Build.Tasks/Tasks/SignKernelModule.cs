@@ -38,6 +38,6 @@ public sealed class ReportUnsignedModule : KlpTask
         if (new ModuleSigner(KernelBuildDirectory).TargetForcesSignatures())
             diagnostics.Warning(SigningCodes.UnsignedForTargetThatForces, $"the module is not signed and the target kernel enforces module signatures (CONFIG_MODULE_SIG_FORCE=y), so it will refuse to load it: {how}.", ProjectFile);
         else
-            Log.LogMessage(MessageImportance.Normal, $"klp: sign: the module is not signed ({how}); loading it taints the kernel (E).");
+            Log.LogMessage(MessageImportance.Normal, $"The module is not signed ({how}); loading it taints the kernel (E).");
     }
 }

@@ -48,7 +48,7 @@ public sealed class BuildOutputTests
                 .ShouldMatch(@" \d+\.\d s$");
         steps.ShouldContain(l => l.StartsWith($"klp: kernel {Release} (Debian ") && l.Contains("cached"));
         steps.ShouldContain(l => l.StartsWith($"klp: convert {Release} (") && l.Contains("relocation(s)"));
-        steps.ShouldContain(l => l.StartsWith("klp: sign: the module is not signed"));
+        build.Output.Split('\n').Count(l => l.Contains("The module is not signed")).ShouldBe(1, "the sign step without a key");
 
         // The binary log, replayed by MSBuild itself: targets skipped or run with their inputs, tasks' files.
         var replay = ProcessRunner.Run("dotnet", ["msbuild", binlog, "-v:diag", "-noconlog", $"-flp:v=diag;logfile={binlog}.txt"], project.Directory);
@@ -66,6 +66,19 @@ public sealed class BuildOutputTests
         noop.Output.ShouldNotContain($"klp: compile {Release}");
         noop.Output.ShouldNotContain($"klp: analysis {Release}");
         noop.Output.ShouldMatch($@"klp: kernel {Regex.Escape(Release)} \(Debian [^)]*cached\) \d+\.\d s");
+    }
+
+    [Fact]
+    public void The_VM_test_is_one_step_line_at_normal_verbosity_and_its_verdict_shows_at_minimal()
+    {
+        using var project = TestProject.FromSample("cmdline", Release);
+
+        var test = project.Build("-t:Test", "-v:n");
+
+        test.Succeeded.ShouldBeTrue(test.ToString());
+        test.Output.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith($"klp: VM test {Release}", StringComparison.Ordinal)).ShouldHaveSingleItem(test.Output)
+            .ShouldMatch($@"^klp: VM test {Regex.Escape(Release)} \(cmdline\.ko proven live\) \d+\.\d s$");
+        test.Output.ShouldNotContain("Booting ", Case.Sensitive, "QEMU's command line and boot messages are for -v:d and the binary log");
     }
 
     private static List<string> OtherLines(BuildResult result) =>
