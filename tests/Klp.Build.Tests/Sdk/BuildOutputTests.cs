@@ -69,7 +69,7 @@ public sealed class BuildOutputTests
     }
 
     [Fact]
-    public void The_VM_test_is_one_step_line_at_normal_verbosity_and_its_verdict_shows_at_minimal()
+    public void The_VM_test_is_one_step_line_at_normal_verbosity()
     {
         using var project = TestProject.FromSample("cmdline", Release);
 
