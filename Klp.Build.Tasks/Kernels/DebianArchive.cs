@@ -13,6 +13,16 @@ public sealed class DebianArchive(string aptListsDirectory = "/var/lib/apt/lists
         Directory.Exists(aptListsDirectory) &&
         Directory.EnumerateFiles(aptListsDirectory, "*_Packages*").Any();
 
+    /// <summary>Changes whenever apt's package lists do (apt-get update): names, sizes and times of the lists.</summary>
+    public string PackageListsStamp()
+    {
+        if (!Directory.Exists(aptListsDirectory)) return "none";
+        var lists = new DirectoryInfo(aptListsDirectory).EnumerateFiles("*_Packages*")
+            .OrderBy(f => f.Name, StringComparer.Ordinal)
+            .Select(f => $"{f.Name} {f.Length} {f.LastWriteTimeUtc.Ticks}");
+        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join('\n', lists))))[..32];
+    }
+
     public void RequirePackageLists()
     {
         if (ProcessRunner.FindOnPath("apt-get") is null || ProcessRunner.FindOnPath("dpkg-deb") is null)
@@ -41,10 +51,15 @@ public sealed class DebianArchive(string aptListsDirectory = "/var/lib/apt/lists
         return new PackageInfo(Field("Package"), Field("Version"), Field("Architecture"), depends);
     }
 
-    /// <summary>Downloads name=version .debs into a directory; returns their paths in request order.</summary>
-    public IReadOnlyList<string> Download(IReadOnlyList<string> packageSpecs, string directory, CancellationToken cancellationToken)
+    /// <summary>
+    /// Downloads name=version .debs into a directory; returns their paths in request order. A download that takes
+    /// more than a few seconds reports how far it got every few seconds.
+    /// </summary>
+    public IReadOnlyList<string> Download(IReadOnlyList<string> packageSpecs, string directory, CancellationToken cancellationToken,
+        Action<string>? progress = null)
     {
         Directory.CreateDirectory(directory);
+        using var reporter = progress is null ? null : new DownloadProgress(directory, string.Join(' ', packageSpecs), progress);
         var arguments = new List<string> { "download" };
         if (Environment.UserName == "root") arguments.AddRange(["-o", "APT::Sandbox::User=root"]);
         arguments.AddRange(packageSpecs);

@@ -13,6 +13,10 @@ public sealed class DebianKernelProvider(DebianArchive archive, KernelCache cach
 {
     private readonly Action<string> _log = log ?? (_ => { });
 
+    /// <summary>Packages this provider has downloaded, and their size: what a build step reports.</summary>
+    public int DownloadedPackages { get; private set; }
+    public long DownloadedBytes { get; private set; }
+
     /// <summary>
     /// "6.1.0-56-amd64" stays as it is; a pattern with '*' ("6.1.0-*-amd64", "6.12.*+deb12-amd64") becomes
     /// the newest release the archive serves that matches it.
@@ -20,6 +24,9 @@ public sealed class DebianKernelProvider(DebianArchive archive, KernelCache cach
     public string ResolveRelease(string releaseOrPattern)
     {
         if (!releaseOrPattern.Contains('*')) return releaseOrPattern;
+        var resolved = ReleasePatternCache.In(cache);
+        var stamp = archive.PackageListsStamp();
+        if (resolved.Find(releaseOrPattern, stamp) is { } known) return known;
         archive.RequirePackageLists();
         var prefix = "linux-headers-" + releaseOrPattern[..releaseOrPattern.IndexOf('*')];
         var pattern = new Regex("^linux-headers-" + Regex.Escape(releaseOrPattern).Replace(@"\*", "[^-]*?") + "$");
@@ -30,7 +37,9 @@ public sealed class DebianKernelProvider(DebianArchive archive, KernelCache cach
         if (releases.Count == 0)
             throw DiagnosticException.Error("KLP1017",
                 $"no Debian kernel release matches KernelRelease '{releaseOrPattern}': 'apt-cache pkgnames {prefix}' lists what the archive serves; run 'apt-get update' if it is out of date.");
-        return releases.OrderBy(r => r, ReleaseComparer.Instance).Last();
+        var newest = releases.OrderBy(r => r, ReleaseComparer.Instance).Last();
+        resolved.Remember(releaseOrPattern, stamp, newest);
+        return newest;
     }
 
     public KernelTarget ProvideBuildTree(string release, CancellationToken cancellationToken = default)
@@ -177,13 +186,15 @@ public sealed class DebianKernelProvider(DebianArchive archive, KernelCache cach
         try
         {
             var started = DateTime.UtcNow;
-            var files = archive.Download(specs, temp, cancellationToken);
+            var files = archive.Download(specs, temp, cancellationToken, _log);
             var result = new List<string>();
             foreach (var file in files)
             {
                 var final = Path.Combine(cache.DebsDirectory, Path.GetFileName(file));
                 File.Move(file, final, overwrite: true);
                 result.Add(final);
+                DownloadedPackages++;
+                DownloadedBytes += new FileInfo(final).Length;
                 _log($"fetched {Path.GetFileName(final)} ({new FileInfo(final).Length / 1048576.0:F1} MiB)");
             }
             _log($"downloaded {specs.Count} package(s) in {(DateTime.UtcNow - started).TotalSeconds:F1} s");

@@ -10,8 +10,11 @@ namespace Klp.Build.Kernels;
 /// image's modules, the symbol map and DWARF index built from them), fetched and cached once per release.
 /// </summary>
 public sealed class TargetKernelFiles(KernelTarget target, KernelCache cache, DebianKernelProvider provider,
-    string? vmlinuxOverride, string? imageOverride, string? modulesOverride, Action<string> log, CancellationToken cancellationToken)
+    string? vmlinuxOverride, string? imageOverride, string? modulesOverride, Action<string> log, CancellationToken cancellationToken,
+    Action<string, string>? step = null)
 {
+    private readonly Action<string, string> _step = step ?? ((_, line) => log(line));
+
     private string? _vmlinux;
     private DwarfIndex? _vmlinuxDwarf;
 
@@ -19,14 +22,15 @@ public sealed class TargetKernelFiles(KernelTarget target, KernelCache cache, De
     public DebianKernelProvider Provider => provider;
 
     public static TargetKernelFiles Create(string release, string buildDirectory, string architecture, string source, string? packageVersion,
-        string? cacheDirectory, string? vmlinux, string? image, string? modules, Action<string> log, CancellationToken cancellationToken)
+        string? cacheDirectory, string? vmlinux, string? image, string? modules, Action<string> log, CancellationToken cancellationToken,
+        Action<string, string>? step = null)
     {
         var arch = KernelArchitecture.All.Single(a => a.Debian == architecture);
         var target = new KernelTarget(release, Enum.Parse<KernelSourceKind>(source), buildDirectory, arch,
             string.IsNullOrEmpty(packageVersion) ? null : packageVersion);
         var cache = new KernelCache(string.IsNullOrEmpty(cacheDirectory) ? KernelCache.DefaultRoot : cacheDirectory);
         return new TargetKernelFiles(target, cache, new DebianKernelProvider(new DebianArchive(), cache, log),
-            vmlinux, image, modules, log, cancellationToken);
+            vmlinux, image, modules, log, cancellationToken, step);
     }
 
     /// <summary>A Debian release (or pattern with '*') resolved through the archive, its build tree fetched into the cache.</summary>
@@ -73,7 +77,7 @@ public sealed class TargetKernelFiles(KernelTarget target, KernelCache cache, De
         var symbolCache = SymbolMapCache.ForKernel(cache, target.Release, CacheVersion);
         var watch = Stopwatch.StartNew();
         var map = symbolCache.GetOrCreate(inputs, diagnostics, cancellationToken);
-        log($"Symbol map of {target.Release}: {(symbolCache.LastWasHit ? "cached" : "generated")} in {watch.Elapsed.TotalSeconds:F1} s ({map?.Objects.Count ?? 0} objects)");
+        _step("symbol map", ProgressLine.Format("symbol map", target.Release, $"{(symbolCache.LastWasHit ? "cached" : "generated")}, {map?.Objects.Count ?? 0} objects", watch.Elapsed));
         return map;
     }
 
@@ -84,7 +88,7 @@ public sealed class TargetKernelFiles(KernelTarget target, KernelCache cache, De
         var dwarfCache = DwarfIndexCache.ForKernel(cache, target.Release, CacheVersion);
         var watch = Stopwatch.StartNew();
         var index = dwarfCache.GetOrCreate(vmlinux, diagnostics, cancellationToken);
-        log($"DWARF index of {target.Release}: {(dwarfCache.LastWasHit ? "cached" : "built")} in {watch.Elapsed.TotalSeconds:F1} s");
+        _step("dwarf index", ProgressLine.Format("DWARF index", target.Release, dwarfCache.LastWasHit ? "cached" : "built", watch.Elapsed));
         return _vmlinuxDwarf = index;
     }
 

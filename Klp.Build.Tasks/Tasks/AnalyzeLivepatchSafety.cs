@@ -24,8 +24,15 @@ public sealed class AnalyzeLivepatchSafety : KernelTargetTask
     [Required] public string ReportFile { get; set; } = "";
     public ITaskItem[] PatchedFunctions { get; set; } = [];
 
+    protected override string? StepName => "analysis";
+
     protected override void Run(DiagnosticBag diagnostics)
     {
+        if (KernelArchitecture != Kernels.KernelArchitecture.Amd64.Debian)
+        {
+            StepDetail = $"skipped: {KernelArchitecture}; the analysis reads x86_64 targets only";
+            return;
+        }
         var requests = PatchedFunctions.Select(item => new PatchedFunctionRequest(
             item.ItemSpec.Trim(),
             item.GetMetadata("Object") is { Length: > 0 } obj ? obj.Replace('-', '_') : KernelSymbolMap.Vmlinux,
@@ -35,13 +42,17 @@ public sealed class AnalyzeLivepatchSafety : KernelTargetTask
         var files = TargetFiles();
         var bag = new DiagnosticBag();
         var report = TargetSafetyAnalysis.Analyze(files, requests, PatchModule, bag, ProjectFile,
-            message => Log.LogMessage(MessageImportance.High, message), CancellationToken);
+            message => Log.LogMessage(MessageImportance.Low, message), CancellationToken);
         if (report is not null && (DeepCloneAnalysis || !string.IsNullOrEmpty(KernelSourceDirectory)))
             report = DeepenWithIpaClones(files, report, files.VmlinuxDwarf(bag, ProjectFile), bag);
         if (report is not null)
         {
             report.WriteJson(ReportFile);
-            Log.LogMessage(MessageImportance.High, report.ToText().TrimEnd());
+            StepLine.LogFiles(Log, "input", [PatchModule, files.Vmlinux(bag, ProjectFile)]);
+            StepLine.LogFiles(Log, "output", [ReportFile]);
+            var summary = report.ToText().TrimEnd();
+            StepDetail = summary.Split('\n')[0].Split(": ", 2)[^1].Trim();
+            Log.LogMessage(MessageImportance.Low, summary);
         }
         diagnostics.AddRange(bag.Items.Select(Locate));
     }

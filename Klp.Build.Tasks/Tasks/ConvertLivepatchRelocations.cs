@@ -19,8 +19,11 @@ public sealed class ConvertLivepatchRelocations : KernelTargetTask
 
     [Output] public string SymbolMapFile { get; private set; } = "";
 
+    protected override string? StepName => "convert";
+
     protected override void Run(DiagnosticBag diagnostics)
     {
+        StepLine.LogFiles(Log, "input", [InputModule]);
         var module = ElfReader.Read(InputModule, diagnostics);
         var exports = ExportedSymbols.ReadSymvers(Path.Combine(KernelBuildDirectory, "Module.symvers"), diagnostics);
         if (module is null || exports is null) return;
@@ -28,8 +31,9 @@ public sealed class ConvertLivepatchRelocations : KernelTargetTask
         var unresolved = ConversionNeed.SymbolsToResolve(module, exports);
         if (unresolved.Count == 0)
         {
-            Log.LogMessage(MessageImportance.Normal, "The module uses only exported kernel symbols: nothing to convert.");
+            StepDetail = "only exported symbols, nothing to convert";
             AtomicFile.Copy(InputModule, OutputModule);
+            StepLine.LogFiles(Log, "output", [OutputModule]);
             return;
         }
 
@@ -53,11 +57,11 @@ public sealed class ConvertLivepatchRelocations : KernelTargetTask
         diagnostics.AddRange(conversion.Items.Select(d => d.File is null || d.File == InputModule ? d with { File = ProjectFile } : d));
         if (!report.Succeeded || diagnostics.HasErrors) return;
         foreach (var relocation in report.Relocations)
-            Log.LogMessage(MessageImportance.Normal,
+            Log.LogMessage(MessageImportance.Low,
                 $"converted {relocation.PatchedSection}+0x{relocation.Offset:x} ({relocation.OriginalSymbol}) → {relocation.Section} {relocation.Target.SymbolName}");
-        Log.LogMessage(MessageImportance.High,
-            $"klp-convert: {report.Relocations.Count} relocation(s) to {report.Symbols.Count} non-exported symbol(s) now resolve through the livepatch core");
+        StepDetail = $"{report.Relocations.Count} relocation(s) to {report.Symbols.Count} non-exported symbol(s) now resolve through the livepatch core";
         ElfWriter.WriteFile(module, OutputModule, diagnostics);
+        StepLine.LogFiles(Log, "output", [OutputModule, SymbolMapFile]);
     }
 
     private KernelSymbolMap? LoadSymbolMap(DiagnosticBag diagnostics)

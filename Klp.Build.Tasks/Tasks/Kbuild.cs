@@ -22,6 +22,9 @@ public sealed class Kbuild : ToolTask
     public bool Verbose { get; set; }
     public string? ProjectFile { get; set; }
 
+    /// <summary>The release the step's progress line names.</summary>
+    public string? KernelRelease { get; set; }
+
     /// <summary>Let modpost pass undefined non-exported symbols: the conversion step resolves them afterwards.</summary>
     public bool ConvertNonExportedSymbols { get; set; }
 
@@ -63,7 +66,10 @@ public sealed class Kbuild : ToolTask
             EnvironmentVariables = [.. EnvironmentVariables, .. ReproducibleBuild.Environment(SourceDateEpoch, prefixMaps, Environment.GetEnvironmentVariable("KCFLAGS"))];
             Log.LogMessage(MessageImportance.Normal, "Reproducible kbuild: " + string.Join(" ", EnvironmentVariables));
         }
-        return base.Execute() && !Log.HasLoggedErrors;
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var succeeded = base.Execute() && !Log.HasLoggedErrors;
+        StepLine.Log(Log, Goal == "modules" ? "compile" : "kbuild " + Goal, KernelRelease, succeeded ? null : "failed", watch.Elapsed);
+        return succeeded;
     }
 
     protected override string GenerateCommandLineCommands()

@@ -16,7 +16,17 @@ public abstract class KernelTargetTask : KlpTask
     public string? KernelImage { get; set; }
     public string? KernelModulesDirectory { get; set; }
 
+    protected override string? StepRelease => KernelRelease;
+
     private protected TargetKernelFiles TargetFiles() =>
         TargetKernelFiles.Create(KernelRelease, KernelBuildDirectory, KernelArchitecture, KernelSource, KernelPackageVersion,
-            CacheDirectory, KernelVmlinux, KernelImage, KernelModulesDirectory, message => Log.LogMessage(MessageImportance.High, message), CancellationToken);
+            CacheDirectory, KernelVmlinux, KernelImage, KernelModulesDirectory, message => Log.LogMessage(MessageImportance.Normal, message), CancellationToken,
+            LogStepOfTargetFiles);
+
+    /// <summary>The symbol map is a step of its own (once a build); the DWARF index is part of the analysis step.</summary>
+    private void LogStepOfTargetFiles(string step, string line)
+    {
+        if (step == "symbol map") StepLine.LogOnce(Log, BuildEngine, $"{ProjectFile}|{KernelRelease}|{step}", line);
+        else Log.LogMessage(MessageImportance.Low, line);
+    }
 }

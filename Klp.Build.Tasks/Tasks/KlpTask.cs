@@ -16,9 +16,19 @@ public abstract class KlpTask : Microsoft.Build.Utilities.Task, ICancelableTask
 
     public void Cancel() => _cancel.Cancel();
 
+    /// <summary>The pipeline step this task is ("compile", "analysis"): it prints one line with its duration at normal verbosity.</summary>
+    protected virtual string? StepName => null;
+
+    /// <summary>The release the step's line names.</summary>
+    protected virtual string? StepRelease => DiagnosticLogging.InnerBuildRelease(BuildEngine);
+
+    /// <summary>What the step's line says besides its time ("cached", "2 relocation(s)").</summary>
+    protected string? StepDetail { get; set; }
+
     public sealed override bool Execute()
     {
         var diagnostics = new DiagnosticBag();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         try
         {
             Run(diagnostics);
@@ -32,13 +42,31 @@ public abstract class KlpTask : Microsoft.Build.Utilities.Task, ICancelableTask
             Log.LogMessage(MessageImportance.High, $"{GetType().Name} canceled.");
             return false;
         }
-        Log.LogDiagnostics(diagnostics.Items
-            .Select(d => d.File is null && ProjectFile is not null ? d with { File = ProjectFile } : d)
-            .Select(d => DiagnosticLogging.ForInnerBuild(d, BuildEngine)));
+        var located = diagnostics.Items.Select(d => d.File is null && ProjectFile is not null ? d with { File = ProjectFile } : d).ToList();
+        if (!string.IsNullOrEmpty(ReleaseWarningsFile) && DiagnosticLogging.InnerBuildRelease(BuildEngine) is not null)
+            located = DeferWarnings(located, ReleaseWarningsFile);
+        Log.LogDiagnostics(located.Select(d => DiagnosticLogging.ForInnerBuild(d, BuildEngine)));
+        if (StepName is not null)
+            StepLine.Log(Log, StepName, StepRelease, diagnostics.HasErrors ? "failed" : StepDetail, watch.Elapsed);
         return !Log.HasLoggedErrors;
     }
 
     protected abstract void Run(DiagnosticBag diagnostics);
+
+    /// <summary>
+    /// In one release's inner build of a multi-kernel build: where this step's warnings go for the outer build to
+    /// report once across releases (MergeReleaseWarnings); here they reach the log at low importance only.
+    /// </summary>
+    public string? ReleaseWarningsFile { get; set; }
+
+    private List<Diagnostic> DeferWarnings(List<Diagnostic> diagnostics, string file)
+    {
+        var warnings = diagnostics.Where(d => !d.IsError).ToList();
+        ReleaseWarnings.Write(file, warnings);
+        foreach (var warning in warnings)
+            Log.LogMessage(MessageImportance.Low, $"{warning.Code} (warning, reported by the outer build once for all releases) {DiagnosticLogging.ForInnerBuild(warning, BuildEngine).Message}");
+        return diagnostics.Where(d => d.IsError).ToList();
+    }
 }
 
 public static class DiagnosticLogging

@@ -13,11 +13,13 @@ public sealed class ResolveKernelReleases : KlpTask
 
     [Output] public ITaskItem[] Releases { get; private set; } = [];
 
+    protected override string? StepName => "kernel releases";
+
     protected override void Run(DiagnosticBag diagnostics)
     {
         var provider = new DebianKernelProvider(new DebianArchive(), new KernelCache(KernelCache.DefaultRoot));
         var releases = KernelReleaseList.Resolve(KernelReleases, KernelDir, provider.ResolveRelease, diagnostics);
         Releases = releases.Select(r => (ITaskItem)new TaskItem(r)).ToArray();
-        Log.LogMessage(MessageImportance.Normal, $"Kernel releases: {string.Join(", ", releases)}");
+        StepDetail = string.Join(", ", releases);
     }
 }

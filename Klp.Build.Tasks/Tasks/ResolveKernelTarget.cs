@@ -17,16 +17,21 @@ public sealed class ResolveKernelTarget : KlpTask
     [Output] public string KernelSource { get; private set; } = "";
     [Output] public string KernelPackageVersion { get; private set; } = "";
 
+    protected override string? StepName => "kernel";
+    protected override string? StepRelease => ResolvedKernelRelease.Length > 0 ? ResolvedKernelRelease : KernelRelease;
+
     protected override void Run(DiagnosticBag diagnostics)
     {
         var cache = new KernelCache(string.IsNullOrEmpty(CacheDirectory) ? KernelCache.DefaultRoot : CacheDirectory);
-        var provider = new DebianKernelProvider(new DebianArchive(), cache, message => Log.LogMessage(MessageImportance.High, message));
+        var provider = new DebianKernelProvider(new DebianArchive(), cache, message => Log.LogMessage(MessageImportance.Normal, message));
         var target = new KernelTargetResolver(provider).Resolve(KernelDir, KernelRelease, CancellationToken);
         ResolvedKernelRelease = target.Release;
         KernelBuildDirectory = target.BuildDirectory;
         KernelArchitecture = target.Architecture.Debian;
         KernelSource = target.Source.ToString();
         KernelPackageVersion = target.PackageVersion ?? "";
-        Log.LogMessage(MessageImportance.Normal, $"Kernel {target.Release} ({target.Source}) at {target.BuildDirectory}");
+        StepDetail = $"{target.Source}{(target.PackageVersion is null ? "" : " " + target.PackageVersion)}, " +
+                     (provider.DownloadedPackages == 0 ? "cached" : $"downloaded {provider.DownloadedPackages} package(s), {provider.DownloadedBytes / 1048576.0:F1} MiB");
+        Log.LogMessage(MessageImportance.Low, $"Kernel {target.Release} ({target.Source}) at {target.BuildDirectory}");
     }
 }

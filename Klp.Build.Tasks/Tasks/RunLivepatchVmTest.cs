@@ -19,16 +19,21 @@ public sealed class RunLivepatchVmTest : KernelTargetTask
     public int MemoryMiB { get; set; } = 512;
     public bool LoadPatchFirst { get; set; }
 
+    protected override string? StepName => "VM test";
+
     protected override void Run(DiagnosticBag diagnostics)
     {
         if (Checks.Length == 0 && CheckScripts.Length == 0)
             diagnostics.Warning("KLP5012", "the project declares no VmCheck or VmCheckScript: the VM proves only that the patch loads, enables and disables. Add a <VmCheck Include=\"...\" Command=\"...\" ExpectedPatched=\"...\" />.", ProjectFile);
         var options = new VmProofOptions(Checks.Select(ToCheck).ToList(), WorkDirectory, PatchedObjects,
             CheckScripts.Select(s => s.GetMetadata("FullPath")).ToList(), SetupCommands, TimeoutSeconds, Accelerator, MemoryMiB, LoadPatchFirst);
-        var result = TargetVmProof.Run(TargetFiles(), PatchModule, options, diagnostics, ProjectFile,
-            message => Log.LogMessage(MessageImportance.High, message), message => Log.LogMessage(MessageImportance.Normal, message), CancellationToken);
+        var files = TargetFiles();
+        StepLine.LogFiles(Log, "input", [PatchModule]);
+        var result = TargetVmProof.Run(files, PatchModule, options, diagnostics, ProjectFile,
+            message => Log.LogMessage(MessageImportance.Low, message), message => Log.LogMessage(MessageImportance.Low, message), CancellationToken);
         if (result is null) return;
         Log.LogMessage(MessageImportance.High, result.Transcript);
+        StepDetail = result.Passed ? $"{Path.GetFileName(PatchModule)} proven live" : $"failed, console log {result.ConsoleLog}";
         if (!result.Passed)
             Log.LogMessage(MessageImportance.High, $"Guest console log: {result.ConsoleLog}");
     }

@@ -14,12 +14,16 @@ public sealed class SignKernelModule : KlpTask
     public string? Certificate { get; set; }
     public string? HashAlgorithm { get; set; }
 
+    protected override string? StepName => "sign";
+
     protected override void Run(DiagnosticBag diagnostics)
     {
+        StepLine.LogFiles(Log, "input", [InputModule, Certificate]);
         var result = new ModuleSigner(KernelBuildDirectory).Sign(InputModule, OutputModule, Key, Certificate, HashAlgorithm, diagnostics, ProjectFile, CancellationToken);
         if (result is null) return;
         var signer = result.Signature.Signer.Length > 0 ? result.Signature.Signer : "key id " + Convert.ToHexString(result.Signature.SubjectKeyIdentifier ?? []);
-        Log.LogMessage(MessageImportance.High, $"Signed {Path.GetFileName(OutputModule)}: signer '{signer}', {result.HashAlgorithm}, serial {result.Signature.SerialNumber}.");
+        StepDetail = $"Signed {Path.GetFileName(OutputModule)}: signer '{signer}', {result.HashAlgorithm}, serial {result.Signature.SerialNumber}";
+        StepLine.LogFiles(Log, "output", [OutputModule]);
     }
 }
 
@@ -34,6 +38,6 @@ public sealed class ReportUnsignedModule : KlpTask
         if (new ModuleSigner(KernelBuildDirectory).TargetForcesSignatures())
             diagnostics.Warning(SigningCodes.UnsignedForTargetThatForces, $"the module is not signed and the target kernel enforces module signatures (CONFIG_MODULE_SIG_FORCE=y), so it will refuse to load it: {how}.", ProjectFile);
         else
-            Log.LogMessage(MessageImportance.High, $"The module is not signed ({how}); loading it taints the kernel (E).");
+            Log.LogMessage(MessageImportance.Normal, $"The module is not signed ({how}); loading it taints the kernel (E).");
     }
 }

@@ -9,6 +9,11 @@ if (args.Length > 0 && args[0] == "--dwarf-dump")
     DwarfQuick.Dump(args[1], args.Skip(2));
     return;
 }
+if (args.Length > 0 && args[0] == "--noop")
+{
+    NoopBuild.Run(args.Length > 1 && int.TryParse(args[1], out var runs) ? runs : 7, args.Length > 2 ? args[2] : "cmdline");
+    return;
+}
 if (args.Contains("--quick"))
 {
     if (!args.Contains("--dwarf")) Quick.Run();

@@ -32,7 +32,7 @@ public sealed class SafetyAnalysisBuildTests
             #include <linux/seq_file.h>
             {{replacement}}
             """));
-        var result = project.Build();
+        var result = project.Build("-v:d");
         if (result.Succeeded)
             File.Exists(Path.Combine(project.Directory, "obj", "Debug", Release, "klp-safety.json")).ShouldBeTrue();
         return result;
@@ -42,7 +42,7 @@ public sealed class SafetyAnalysisBuildTests
     public void Cmdline_proc_show_is_clean()
     {
         using var project = TestProject.FromSample("cmdline", Release);
-        var result = project.Build();
+        var result = project.Build("-v:d");
         result.Succeeded.ShouldBeTrue(result.ToString());
         result.Diagnostics.ShouldNotContain(d => d.Code.StartsWith("KLP4"));
         var report = File.ReadAllText(Path.Combine(project.Directory, "obj", "Debug", Release, "klp-safety.json"));

@@ -29,7 +29,7 @@ public sealed class SigningBuildTests
         using var key = new TestSigningKey("Klp signing build test");
         using var project = Cmdline("signed", $"<ModuleSigningKey>{key.Key}</ModuleSigningKey><ModuleSigningCertificate>{key.Certificate}</ModuleSigningCertificate>");
 
-        var build = project.Build();
+        var build = project.Build("-v:n");
 
         build.Succeeded.ShouldBeTrue(build.ToString());
         build.Output.ShouldContain("Signed signed.ko: signer 'Klp signing build test', sha256");
@@ -57,7 +57,7 @@ public sealed class SigningBuildTests
     public void An_unsigned_build_says_so_once_and_a_missing_key_is_KLP6001()
     {
         using var project = Cmdline("unsigned");
-        var build = project.Build();
+        var build = project.Build("-v:n");
         build.Succeeded.ShouldBeTrue(build.ToString());
         build.Output.Split('\n').Count(l => l.Contains("The module is not signed")).ShouldBe(1, build.Output);
         ModuleSignature.HasMarker(File.ReadAllBytes(Path.Combine(project.OutputDirectory(Release), "unsigned.ko"))).ShouldBeFalse();
