@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs what Klp.Build and its tests need on a Debian 12 host: kbuild's tools, QEMU and busybox for the
-# VM proof, binutils as the independent ELF reader, and ppc64el package lists for the cross-target tests.
+# VM proof, binutils and unzip as independent readers of modules and packages, and ppc64el package lists for the cross-target tests.
 set -euo pipefail
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 
-packages=(make gcc-12 libc6-dev binutils dwarves kmod xz-utils zstd cpio busybox-static qemu-system-x86 ca-certificates
+packages=(make gcc-12 libc6-dev binutils dwarves kmod xz-utils zstd cpio unzip busybox-static qemu-system-x86 ca-certificates
           openssl gcc-multilib binutils-multiarch binutils-powerpc64-linux-gnu binutils-s390x-linux-gnu binutils-aarch64-linux-gnu)
 need_update=false
 missing=()
