@@ -51,10 +51,10 @@ public sealed class ApplyCommandVmTests
         wrong.ExitCode.ShouldBe(1, result.ToString());
         wrong.Output.ShouldContain("error KLP6301");
         wrong.Output.ShouldContain($"this host runs kernel {Release}");
-        wrong.Output.ShouldContain("livepatches: \n");
+        wrong.Output.ShouldContain("livepatches:\n");
         changed.ExitCode.ShouldBe(1, result.ToString());
         changed.Output.ShouldContain("error KLP6302");
-        changed.Output.ShouldContain("livepatches: \n");
+        changed.Output.ShouldContain("livepatches:\n");
 
         apply.ExitCode.ShouldBe(0, result.ToString());
         apply.Output.IndexOf("shipped_vmlinux enabled", StringComparison.Ordinal).ShouldBeLessThan(apply.Output.IndexOf("shipped_binfmt_misc enabled", StringComparison.Ordinal));
@@ -71,7 +71,7 @@ public sealed class ApplyCommandVmTests
         revert.ExitCode.ShouldBe(0, result.ToString());
         revert.Output.IndexOf("shipped_binfmt_misc disabled and unloaded", StringComparison.Ordinal).ShouldBeLessThan(revert.Output.IndexOf("shipped_vmlinux disabled and unloaded", StringComparison.Ordinal));
         reverted.Output.ShouldContain("no patches applied");
-        reverted.Output.ShouldContain("livepatches: \n");
+        reverted.Output.ShouldContain("livepatches:\n");
         reverted.Output.ShouldNotContain(PerObjectLivepatch.CmdlinePatched);
         reverted.Output.ShouldNotContain(PerObjectLivepatch.StatusPatched);
         reverted.Output.ShouldNotContain("shipped_");
@@ -99,7 +99,7 @@ public sealed class ApplyCommandVmTests
         apply.Output.ShouldContain("error KLP6303");
         apply.Output.ShouldContain("refused_binfmt_misc.ko (load order 2)");
         after.Output.ShouldContain("no patches applied");
-        after.Output.ShouldContain("livepatches: \n");
+        after.Output.ShouldContain("livepatches:\n");
         after.Output.ShouldNotContain("refused_");
         after.Output.ShouldContain("cmdline-as-before");
         after.Output.ShouldNotContain(PerObjectLivepatch.StatusPatched);

@@ -13,8 +13,9 @@ public sealed class PackTests
     public static BuildResult Pack(TestProject project, IDictionary<string, string?>? environment = null, params string[] arguments) =>
         DotnetBuild.Run(project.ProjectPath, arguments, environment, verb: "pack");
 
+    /// <summary>dotnet pack builds Release unless told otherwise.</summary>
     public static string PackageOf(TestProject project, string id) =>
-        Directory.GetFiles(Path.Combine(project.Directory, "bin", "Debug"), $"{id}.*.nupkg").Single();
+        Directory.GetFiles(Path.Combine(project.Directory, "bin", "Release"), $"{id}.*.nupkg").Single();
 
     /// <summary>unzip as the independent reader of the package.</summary>
     public static IReadOnlyList<string> Entries(string package)
@@ -76,7 +77,7 @@ public sealed class PackTests
 
         // Byte-identical modules and packages, and the reason when they are not.
         foreach (var module in manifest.Modules)
-            File.ReadAllBytes(Path.Combine(second.OutputDirectory(Release), module.File)).ShouldBe(File.ReadAllBytes(Path.Combine(first.OutputDirectory(Release), module.File)), module.File);
+            File.ReadAllBytes(Path.Combine(second.OutputDirectory(Release, "Release"), module.File)).ShouldBe(File.ReadAllBytes(Path.Combine(first.OutputDirectory(Release, "Release"), module.File)), module.File);
         var other = PackageOf(second, "packed");
         if (!File.ReadAllBytes(package).AsSpan().SequenceEqual(File.ReadAllBytes(other)))
         {
@@ -130,8 +131,8 @@ public sealed class PackTests
             var module = manifest.Modules.Single();
             module.Objects.Single().Name.ShouldBe("vmlinux");
             module.Objects.Single().Functions.ShouldBe(["cmdline_proc_show"]);
-            module.Sha256.ShouldBe(PatchManifest.Sha256Of(Path.Combine(project.OutputDirectory(release), "multipack.ko")));
-            manifest.Vermagic.ShouldBe(ProcessRunner.Run("modinfo", ["-F", "vermagic", Path.Combine(project.OutputDirectory(release), "multipack.ko")]).StandardOutput.TrimEnd('\n'));
+            module.Sha256.ShouldBe(PatchManifest.Sha256Of(Path.Combine(project.OutputDirectory(release, "Release"), "multipack.ko")));
+            manifest.Vermagic.ShouldBe(ProcessRunner.Run("modinfo", ["-F", "vermagic", Path.Combine(project.OutputDirectory(release, "Release"), "multipack.ko")]).StandardOutput.TrimEnd('\n'));
         }
         entries.ShouldNotContain(e => e.EndsWith(".conf", StringComparison.Ordinal));
         entries.ShouldContain("tools/klp-apply");
