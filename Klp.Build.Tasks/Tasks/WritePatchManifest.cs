@@ -37,8 +37,14 @@ public sealed class WritePatchManifest : KlpTask
         var manifest = new PatchManifest(ModuleName, KernelRelease, VermagicOf(Modules.Select(m => m.ItemSpec)), Packaging, modules);
         ManifestFile = Path.Combine(OutputDirectory, ModuleName + ".manifest.json");
         AtomicFile.WriteIfChanged(ManifestFile, manifest.ToJson());
-        if (manifest.Softdeps.Count == 0) return;
-        ModprobeFile = Path.Combine(OutputDirectory, ModuleName + ".conf");
+        var modprobeFile = Path.Combine(OutputDirectory, ModuleName + ".conf");
+        if (manifest.Softdeps.Count == 0)
+        {
+            // An earlier PerObject build's softdeps must not reach the package of this one.
+            File.Delete(modprobeFile);
+            return;
+        }
+        ModprobeFile = modprobeFile;
         AtomicFile.WriteIfChanged(ModprobeFile, manifest.ModprobeConf());
     }
 

@@ -87,6 +87,37 @@ public sealed class PackTests
         }
     }
 
+    [Fact]
+    public void Under_ContinuousIntegrationBuild_without_SOURCE_DATE_EPOCH_packages_are_identical_with_fixed_entry_times()
+    {
+        TestProject Cmdline() => new("cipack", $"""
+              <PropertyGroup>
+                <KernelRelease>{Release}</KernelRelease>
+                <EnableSafetyAnalysis>false</EnableSafetyAnalysis>
+                <ContinuousIntegrationBuild>true</ContinuousIntegrationBuild>
+              </PropertyGroup>
+              <ItemGroup><PatchedFunction Include="cmdline_proc_show" Replacement="lp_cmdline" /></ItemGroup>
+            """, ("livepatch.c", """
+                #include <linux/seq_file.h>
+                int lp_cmdline(struct seq_file *m, void *v) { seq_puts(m, "ci\n"); return 0; }
+                """));
+        using var first = Cmdline();
+        using var second = Cmdline();
+        var environment = new Dictionary<string, string?> { ["SOURCE_DATE_EPOCH"] = null };
+
+        var a = Pack(first, environment);
+        a.Succeeded.ShouldBeTrue(a.ToString());
+        var b = Pack(second, environment);
+        b.Succeeded.ShouldBeTrue(b.ToString());
+
+        var package = PackageOf(first, "cipack");
+        File.ReadAllBytes(PackageOf(second, "cipack")).ShouldBe(File.ReadAllBytes(package));
+        // zipinfo -T: every entry at the fixed time (1980-01-02, zip's DOS times start in 1980), none at the pack's.
+        var times = ProcessRunner.Run("zipinfo", ["-T", package]).StandardOutput.Split('\n').Where(l => l.Contains(" kernels/") || l.Contains(" tools/")).ToList();
+        times.Count.ShouldBe(3, string.Join('\n', times));
+        times.ShouldAllBe(l => l.Contains(" 19800102.000000 "));
+    }
+
     private static string Diff(string a, string b)
     {
         var left = a.Split('\n');
