@@ -32,7 +32,7 @@ public sealed class ApplyCommandVmTests
         files.AddRange(Tree(unzipped, "pkg-bad").Select(f => f.GuestPath.EndsWith("shipped_binfmt_misc.ko", StringComparison.Ordinal) ? f with { Content = Flip(f.Content) } : f));
         var insmodTarget = TargetModules(files);
 
-        var result = Run("shipped", files,
+        var result = Run(project, files,
             $"{insmodTarget} && {MountBinfmt} && cat /proc/cmdline /binfmt/status",
             "sh /pkg-wrong/tools/klp-apply apply; rc=$?; echo livepatches: $(ls /sys/kernel/livepatch); exit $rc",
             "sh /pkg-bad/tools/klp-apply apply; rc=$?; echo livepatches: $(ls /sys/kernel/livepatch); exit $rc",
@@ -86,7 +86,7 @@ public sealed class ApplyCommandVmTests
         var files = Tree(unzipped, "pkg").ToList();
         var insmodTarget = TargetModules(files);
 
-        var result = Run("refused", files,
+        var result = Run(project, files,
             $"{insmodTarget} && {MountBinfmt} && cat /proc/cmdline > /tmp/cmdline-before && cat /binfmt/status",
             $"{Apply} apply",
             $"{Apply} list; echo livepatches: $(ls /sys/kernel/livepatch); lsmod; cmp /proc/cmdline /tmp/cmdline-before && echo cmdline-as-before; cat /binfmt/status; ls /etc/modprobe.d; dmesg | grep klp-test");
@@ -142,9 +142,10 @@ public sealed class ApplyCommandVmTests
         return string.Join(" && ", guestPaths.Select(p => $"insmod /{p}"));
     }
 
-    private static GuestSessionResult Run(string name, IReadOnlyList<GuestFile> files, params string[] steps)
+    /// <summary>One boot; the initramfs and logs stay in the project's folder (removed with it).</summary>
+    private static GuestSessionResult Run(TestProject project, IReadOnlyList<GuestFile> files, params string[] steps)
     {
-        var work = Directory.CreateTempSubdirectory($"klp-vm-{name}-").FullName;
+        var work = Path.Combine(project.Directory, "vm");
         var session = new GuestSession(Path.Combine(TestKernels.ImageRoot(Release), "boot", $"vmlinuz-{Release}"), files, steps, work, TimeSpan.FromMinutes(5));
         var result = LivepatchVmRunner.RunSession(session);
         result.Completed.ShouldBeTrue(result.ToString());
