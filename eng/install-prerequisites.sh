@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
 # Installs what Klp.Build and its tests need on a Debian 12 host: kbuild's tools, QEMU and busybox for the
-# VM proof, binutils as the independent ELF reader, unzip for package contents, clangd for the editor-support
+# VM proof, binutils and unzip as independent readers of modules and packages, clangd for the editor-support
 # test, and ppc64el package lists for the cross-target tests.
 set -euo pipefail
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 
-packages=(make gcc-12 libc6-dev binutils dwarves kmod xz-utils zstd cpio busybox-static qemu-system-x86 ca-certificates
-          openssl clangd gcc-multilib binutils-multiarch binutils-powerpc64-linux-gnu binutils-s390x-linux-gnu binutils-aarch64-linux-gnu
-          unzip)
+packages=(make gcc-12 libc6-dev binutils dwarves kmod xz-utils zstd cpio unzip busybox-static qemu-system-x86 ca-certificates
+          openssl clangd gcc-multilib binutils-multiarch binutils-powerpc64-linux-gnu binutils-s390x-linux-gnu binutils-aarch64-linux-gnu)
 need_update=false
 missing=()
 for p in "${packages[@]}"; do

@@ -1,33 +1,68 @@
 using Klp.Build.Diagnostics;
+using Klp.Build.Elf;
 using Klp.Build.Packaging;
+using Klp.Build.Registration;
 using Microsoft.Build.Framework;
 
 namespace Klp.Build.Tasks;
 
-/// <summary>Writes &lt;ModuleName&gt;.manifest.json and the modprobe.d softdeps (&lt;ModuleName&gt;.conf) next to the published modules.</summary>
+/// <summary>Writes &lt;ModuleName&gt;.manifest.json and, for PerObject, the modprobe.d softdeps (&lt;ModuleName&gt;.conf) next to the published modules.</summary>
 public sealed class WritePatchManifest : KlpTask
 {
     [Required] public string ModuleName { get; set; } = "";
     [Required] public string KernelRelease { get; set; } = "";
     [Required] public string Packaging { get; set; } = "";
     [Required] public string OutputDirectory { get; set; } = "";
-    /// <summary>Published modules: Identity the .ko; Object, LoadOrder, Functions (comma-separated).</summary>
+    /// <summary>Published modules: Identity the .ko; PerObject: Object and LoadOrder (a Combined module patches every object).</summary>
     public ITaskItem[] Modules { get; set; } = [];
+    /// <summary>The project's PatchedFunction items (Object metadata, default vmlinux).</summary>
+    public ITaskItem[] PatchedFunctions { get; set; } = [];
 
     [Output] public string ManifestFile { get; private set; } = "";
     [Output] public string ModprobeFile { get; private set; } = "";
 
     protected override void Run(DiagnosticBag diagnostics)
     {
-        var manifest = new PatchManifest(ModuleName, KernelRelease, Packaging, Modules.Select(m => new ManifestModule(
-            Path.GetFileNameWithoutExtension(m.ItemSpec), Path.GetFileName(m.ItemSpec), m.GetMetadata("Object"),
-            int.Parse(m.GetMetadata("LoadOrder"), System.Globalization.CultureInfo.InvariantCulture),
-            PatchManifest.Sha256Of(m.ItemSpec),
-            m.GetMetadata("Functions").Split(',', StringSplitOptions.RemoveEmptyEntries))).ToList());
+        var functions = PatchedFunctions.Select(f => (Object: ObjectOf(f), Name: f.ItemSpec.Trim())).ToList();
+        var allObjects = functions.Select(f => f.Object).Distinct().ToList();
+        var modules = Modules.Select((m, index) =>
+        {
+            var objects = string.IsNullOrEmpty(m.GetMetadata("Object")) ? allObjects : [m.GetMetadata("Object")];
+            var loadOrder = string.IsNullOrEmpty(m.GetMetadata("LoadOrder")) ? index + 1
+                : int.Parse(m.GetMetadata("LoadOrder"), System.Globalization.CultureInfo.InvariantCulture);
+            return new ManifestModule(Path.GetFileNameWithoutExtension(m.ItemSpec), Path.GetFileName(m.ItemSpec), loadOrder,
+                PatchManifest.Sha256Of(m.ItemSpec),
+                objects.Select(o => new ManifestObject(o, functions.Where(f => f.Object == o).Select(f => f.Name).ToList())).ToList());
+        }).ToList();
+        var manifest = new PatchManifest(ModuleName, KernelRelease, VermagicOf(Modules.Select(m => m.ItemSpec)), Packaging, modules);
         ManifestFile = Path.Combine(OutputDirectory, ModuleName + ".manifest.json");
-        ModprobeFile = Path.Combine(OutputDirectory, ModuleName + ".conf");
         AtomicFile.WriteIfChanged(ManifestFile, manifest.ToJson());
+        var modprobeFile = Path.Combine(OutputDirectory, ModuleName + ".conf");
+        if (manifest.Softdeps.Count == 0)
+        {
+            // An earlier PerObject build's softdeps must not reach the package of this one.
+            File.Delete(modprobeFile);
+            return;
+        }
+        ModprobeFile = modprobeFile;
         AtomicFile.WriteIfChanged(ModprobeFile, manifest.ModprobeConf());
+    }
+
+    private static string ObjectOf(ITaskItem function)
+    {
+        var name = function.GetMetadata("Object");
+        return string.IsNullOrWhiteSpace(name) ? PatchedFunction.Vmlinux : LivepatchDefinitionValidator.NormalizeObjectName(name);
+    }
+
+    /// <summary>The vermagic every module was built with (modpost writes the target's into each .modinfo).</summary>
+    private static string VermagicOf(IEnumerable<string> modules)
+    {
+        var values = modules.Select(module =>
+        {
+            var elf = ElfReader.Read(module, new DiagnosticBag()) ?? throw new InvalidOperationException($"{module} is not an ELF file");
+            return ElfModInfo.Read(elf)?.VerMagic ?? throw new InvalidOperationException($"{module} has no vermagic in .modinfo");
+        }).Distinct().ToList();
+        return values.Count == 1 ? values[0] : throw new InvalidOperationException($"the patch modules have different vermagics: {string.Join(" | ", values)}");
     }
 }
 

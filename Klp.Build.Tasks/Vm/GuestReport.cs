@@ -8,7 +8,7 @@ public sealed record GuestOutput(int ExitCode, string Output);
 /// <summary>
 /// What the guest reported on its results port (see <see cref="GuestInitScript"/>). Lines:
 /// START · SETUP i rc b64 · PREREQ i rc b64 · CHECK phase id rc b64 · INSMOD rc b64 · REGISTERED 0|1 ·
-/// TRANSITION patched|disabled ok|timeout · DISABLE rc b64 · RMMOD rc b64 · DMESG rc b64 · END.
+/// TRANSITION patched|disabled ok|timeout · DISABLE rc b64 · RMMOD rc b64 · DMESG rc b64 · END; a session's STEP i rc b64.
 /// Anything else on the port is ignored.
 /// </summary>
 public sealed class GuestReport
@@ -24,6 +24,8 @@ public sealed class GuestReport
     public GuestOutput? Disable { get; private set; }
     public GuestOutput? Rmmod { get; private set; }
     public GuestOutput? Dmesg { get; private set; }
+    /// <summary>A <see cref="GuestSession"/>'s steps by index.</summary>
+    public SortedDictionary<int, GuestOutput> Steps { get; } = [];
 
     /// <summary>The last event seen (for "the VM stopped after …" messages).</summary>
     public string LastEvent { get; private set; } = "nothing";
@@ -69,6 +71,7 @@ public sealed class GuestReport
                 break;
             case "DISABLE" when f.Length == 3: Disable = Output(f[1], f[2]); break;
             case "RMMOD" when f.Length == 3: Rmmod = Output(f[1], f[2]); break;
+            case "STEP" when f.Length == 4: Steps[Int(f[1])] = Output(f[2], f[3]); break;
             case "DMESG" when f.Length == 3: Dmesg = Output(f[1], f[2]); break;
             default: return;
         }

@@ -60,6 +60,32 @@ public static class InitramfsBuilder
         return new Initramfs(path, plan, archive.Paths);
     }
 
+    /// <summary>The initramfs of a <see cref="GuestSession"/>: userland, the session's files, its steps under /klp/steps.</summary>
+    public static string BuildSession(GuestSession session, string busybox, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var archive = new CpioArchive();
+        AddUserland(archive, busybox);
+        foreach (var file in session.Files)
+        {
+            var path = file.GuestPath.TrimStart('/');
+            if (path.Length == 0 || path == "init" || path.Split('/').Contains(".."))
+                throw new ArgumentException($"guest file path '{file.GuestPath}' must be a relative path inside the initramfs other than init");
+            archive.AddFile(path, file.Content.ToArray(), file.Executable ? 0b111_101_101 : 0b110_100_100);
+        }
+        var steps = new List<string>();
+        for (var i = 0; i < session.Steps.Count; i++)
+        {
+            var guest = $"klp/steps/{i:D2}.sh";
+            archive.AddFile(guest, session.Steps[i] + "\n", 0b111_101_101);
+            steps.Add("/" + guest);
+        }
+        archive.AddFile("init", GuestInitScript.GenerateSession(steps), 0b111_101_101);
+        var initrd = System.IO.Path.Combine(directory, FileName);
+        archive.WriteGzip(initrd);
+        return initrd;
+    }
+
     /// <summary>Adds busybox, its applet links and the directories every guest needs.</summary>
     public static void AddUserland(CpioArchive archive, string busybox)
     {

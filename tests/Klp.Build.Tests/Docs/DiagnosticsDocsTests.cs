@@ -11,6 +11,8 @@ namespace Klp.Build.Tests.Docs;
 public sealed partial class DiagnosticsDocsTests
 {
     private static readonly string[] SourceFolders = ["Klp.Build.Tasks", "Klp.Build.Convert", "Klp.Build.Cli"];
+    /// <summary>Shell commands the SDK ships (the apply command) report codes too: "fail KLP6301 ...".</summary>
+    private static readonly string ToolsFolder = Path.Combine("Klp.Build.Sdk", "tools");
     private static readonly string[] Sections = ["## What it means", "## Why", "## How to fix", "## Example"];
 
     private static string DocsDirectory => Path.Combine(RepositoryLayout.Root, "docs", "diagnostics");
@@ -18,6 +20,9 @@ public sealed partial class DiagnosticsDocsTests
     /// <summary>A code as a C# string literal: diagnostics.Error("KLP1010", ...) or const string X = "KLP3020".</summary>
     [GeneratedRegex("\"(KLP[0-9]{4})\"")]
     private static partial Regex CodeLiteral();
+
+    [GeneratedRegex(@"\bfail (KLP[0-9]{4})\b")]
+    private static partial Regex ShellCode();
 
     [GeneratedRegex("^KLP[0-9]{4}$")]
     private static partial Regex CodeName();
@@ -32,6 +37,8 @@ public sealed partial class DiagnosticsDocsTests
                 if (relative.Contains("/obj/") || relative.Contains("/bin/")) continue;
                 foreach (Match match in CodeLiteral().Matches(File.ReadAllText(file))) codes.Add(match.Groups[1].Value);
             }
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(RepositoryLayout.Root, ToolsFolder)))
+            foreach (Match match in ShellCode().Matches(File.ReadAllText(file))) codes.Add(match.Groups[1].Value);
         return codes;
     }
 
@@ -49,6 +56,7 @@ public sealed partial class DiagnosticsDocsTests
         codes.ShouldContain("KLP3001");
         codes.ShouldContain("KLP3020");
         codes.ShouldContain("KLP5003");
+        codes.ShouldContain("KLP6301"); // tools/klp-apply
     }
 
     [Fact]

@@ -28,16 +28,32 @@ public sealed class PerObjectSplitTests
     [Fact]
     public void The_manifest_lists_modules_in_load_order_and_softdeps_name_module_targets_only()
     {
-        var manifest = new PatchManifest("lp", "6.1.0-56-amd64", "PerObject",
+        var manifest = new PatchManifest("lp", "6.1.0-56-amd64", "6.1.0-56-amd64 SMP preempt mod_unload modversions ", "PerObject",
         [
-            new ManifestModule("lp_binfmt_misc", "lp_binfmt_misc.ko", "binfmt_misc", 2, "bb", ["bm_status_read"]),
-            new ManifestModule("lp_vmlinux", "lp_vmlinux.ko", "vmlinux", 1, "aa", ["cmdline_proc_show"]),
+            new ManifestModule("lp_binfmt_misc", "lp_binfmt_misc.ko", 2, "bb", [new ManifestObject("binfmt_misc", ["bm_status_read"])]),
+            new ManifestModule("lp_vmlinux", "lp_vmlinux.ko", 1, "aa", [new ManifestObject("vmlinux", ["cmdline_proc_show"])]),
         ]);
 
-        var read = PatchManifest.FromJson(manifest.ToJson());
+        var json = manifest.ToJson();
+        var read = PatchManifest.FromJson(json);
         read.Modules.Select(m => m.Module).ShouldBe(["lp_vmlinux", "lp_binfmt_misc"]);
-        read.Modules[1].Functions.ShouldBe(["bm_status_read"]);
+        read.Modules[1].Objects.Single().Functions.ShouldBe(["bm_status_read"]);
         read.KernelRelease.ShouldBe("6.1.0-56-amd64");
+        read.Vermagic.ShouldStartWith("6.1.0-56-amd64 SMP");
+        read.Softdeps.ShouldBe([new ManifestSoftdep("binfmt_misc", "lp_binfmt_misc")]);
+        json.ShouldContain("\"softdeps\"");
         manifest.ModprobeConf().Split('\n').Where(l => l.StartsWith("softdep")).ShouldBe(["softdep binfmt_misc post: lp_binfmt_misc"]);
+    }
+
+    [Fact]
+    public void A_combined_manifest_has_one_module_for_every_object_and_no_softdeps()
+    {
+        var manifest = new PatchManifest("lp", "6.1.0-56-amd64", "vm", "Combined",
+            [new ManifestModule("lp", "lp.ko", 1, "aa", [new ManifestObject("vmlinux", ["cmdline_proc_show"]), new ManifestObject("binfmt_misc", ["bm_status_read"])])]);
+
+        var read = PatchManifest.FromJson(manifest.ToJson());
+
+        read.Modules.Single().Objects.Select(o => o.Name).ShouldBe(["vmlinux", "binfmt_misc"]);
+        read.Softdeps.ShouldBeEmpty();
     }
 }

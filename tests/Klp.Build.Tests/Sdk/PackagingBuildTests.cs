@@ -1,4 +1,6 @@
 using Klp.Build.Packaging;
+using Klp.Build.Processes;
+using Klp.Build.Signing;
 using Klp.Build.Tests.Support;
 
 namespace Klp.Build.Tests.Sdk;
@@ -10,49 +12,37 @@ public sealed class PackagingBuildTests
     private static readonly string Release = TestKernels.NewestRelease("6.1");
 
     [Fact]
-    public void PerObject_builds_one_module_per_object_with_manifest_and_softdeps()
+    public void PerObject_builds_one_signed_module_per_object_with_manifest_and_softdeps()
     {
-        using var project = new TestProject("perobject", $"""
-              <PropertyGroup>
-                <KernelRelease>{Release}</KernelRelease>
-                <LivepatchPackaging>PerObject</LivepatchPackaging>
-                <EnableSafetyAnalysis>false</EnableSafetyAnalysis>
-              </PropertyGroup>
-              <ItemGroup>
-                <PatchedFunction Include="cmdline_proc_show" Replacement="lp_cmdline" />
-                <PatchedFunction Include="bm_status_read" Object="binfmt_misc" Replacement="lp_status" />
-              </ItemGroup>
-            """,
-            ("livepatch.c", """
-                #include <linux/fs.h>
-                #include <linux/seq_file.h>
-                #include <linux/string.h>
+        using var key = new TestSigningKey("Klp PerObject signing test");
+        using var project = PerObjectLivepatch.Create("perobject", Release, "<EnableSafetyAnalysis>false</EnableSafetyAnalysis>");
 
-                int lp_cmdline(struct seq_file *m, void *v)
-                {
-                	seq_puts(m, "cmdline patched\n");
-                	return 0;
-                }
-
-                ssize_t lp_status(struct file *file, char __user *buf, size_t nbytes, loff_t *ppos)
-                {
-                	static const char s[] = "status patched\n";
-                	return simple_read_from_buffer(buf, nbytes, ppos, s, strlen(s));
-                }
-                """));
-
-        var result = project.Build();
+        var result = project.Build($"-p:ModuleSigningKey={key.Key};ModuleSigningCertificate={key.Certificate}");
 
         result.Succeeded.ShouldBeTrue(result.ToString());
+        result.Output.ShouldNotContain("The module is not signed");
         var output = project.OutputDirectory(Release);
         Directory.GetFiles(output, "*.ko").Select(Path.GetFileName).Order().ShouldBe(["perobject_binfmt_misc.ko", "perobject_vmlinux.ko"]);
         var manifest = PatchManifest.FromJson(File.ReadAllText(Path.Combine(output, "perobject.manifest.json")));
         manifest.Packaging.ShouldBe("PerObject");
         manifest.KernelRelease.ShouldBe(Release);
-        manifest.Modules.Select(m => (m.Module, m.Object, m.LoadOrder)).ShouldBe([("perobject_vmlinux", "vmlinux", 1), ("perobject_binfmt_misc", "binfmt_misc", 2)]);
+        manifest.Modules.Select(m => (m.Module, m.Objects.Single().Name, m.LoadOrder)).ShouldBe([("perobject_vmlinux", "vmlinux", 1), ("perobject_binfmt_misc", "binfmt_misc", 2)]);
+        manifest.Modules[1].Objects.Single().Functions.ShouldBe(["bm_status_read"]);
+        manifest.Softdeps.ShouldBe([new ManifestSoftdep("binfmt_misc", "perobject_binfmt_misc")]);
         foreach (var module in manifest.Modules)
-            module.Sha256.ShouldBe(PatchManifest.Sha256Of(Path.Combine(output, module.File)));
-        manifest.Modules[1].Functions.ShouldBe(["bm_status_read"]);
+        {
+            var path = Path.Combine(output, module.File);
+            // sha256sum and modinfo as independent readers of what the manifest says.
+            module.Sha256.ShouldBe(ProcessRunner.Run("sha256sum", [path]).StandardOutput.Split(' ')[0]);
+            manifest.Vermagic.ShouldBe(ProcessRunner.Run("modinfo", ["-F", "vermagic", path]).StandardOutput.TrimEnd('\n'));
+            var bytes = File.ReadAllBytes(path);
+            var signature = ModuleSignature.Read(bytes, out var problem).ShouldNotBeNull($"{module.File}: {problem}");
+            using (var certificate = ModuleSignature.LoadCertificate(key.Certificate)) signature.Verify(bytes, certificate).ShouldBeNull(module.File);
+            ProcessRunner.Run("modinfo", ["-F", "signer", path]).StandardOutput.ShouldContain("Klp PerObject signing test");
+            // The unsigned converted module stays in obj/, the signed copy in obj/signed/ is what bin/ holds.
+            File.ReadAllBytes(Path.Combine(project.Directory, "obj", "Debug", Release, "signed", module.File)).ShouldBe(bytes);
+        }
+        manifest.Vermagic.ShouldStartWith(Release + " ");
         File.ReadAllText(Path.Combine(output, "perobject.conf")).ShouldContain("softdep binfmt_misc post: perobject_binfmt_misc\n");
         var registration = File.ReadAllText(Path.Combine(project.Directory, "obj", "Debug", Release, "kbuild", "klp-registration-binfmt_misc.c"));
         registration.ShouldContain(".name = \"binfmt_misc\"");
@@ -60,6 +50,12 @@ public sealed class PackagingBuildTests
         // One kbuild run for every module: one compile command for the project's one source.
         using var database = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(project.Directory, "compile_commands.json")));
         database.RootElement.EnumerateArray().ShouldHaveSingleItem().GetProperty("file").GetString().ShouldBe(Path.Combine(project.Directory, "livepatch.c"));
+
+        // Unsigned again: bin/ must not keep the signed copies.
+        var unsigned = project.Build();
+        unsigned.Succeeded.ShouldBeTrue(unsigned.ToString());
+        foreach (var module in manifest.Modules)
+            ModuleSignature.HasMarker(File.ReadAllBytes(Path.Combine(output, module.File))).ShouldBeFalse(module.File);
     }
 
     [Fact]
