@@ -17,7 +17,7 @@ public sealed class PackagingBuildTests
         using var key = new TestSigningKey("Klp PerObject signing test");
         using var project = PerObjectLivepatch.Create("perobject", Release, "<EnableSafetyAnalysis>false</EnableSafetyAnalysis>");
 
-        var result = project.Build($"-p:ModuleSigningKey={key.Key};ModuleSigningCertificate={key.Certificate}");
+        var result = project.Build("-v:n", $"-p:ModuleSigningKey={key.Key};ModuleSigningCertificate={key.Certificate}");
 
         result.Succeeded.ShouldBeTrue(result.ToString());
         result.Output.ShouldNotContain("The module is not signed");
@@ -52,8 +52,9 @@ public sealed class PackagingBuildTests
         database.RootElement.EnumerateArray().ShouldHaveSingleItem().GetProperty("file").GetString().ShouldBe(Path.Combine(project.Directory, "livepatch.c"));
 
         // Unsigned again: bin/ must not keep the signed copies.
-        var unsigned = project.Build();
+        var unsigned = project.Build("-v:n");
         unsigned.Succeeded.ShouldBeTrue(unsigned.ToString());
+        unsigned.Output.Split('\n').Count(l => l.Contains("The module is not signed")).ShouldBe(1, unsigned.Output);
         foreach (var module in manifest.Modules)
             ModuleSignature.HasMarker(File.ReadAllBytes(Path.Combine(output, module.File))).ShouldBeFalse(module.File);
     }
