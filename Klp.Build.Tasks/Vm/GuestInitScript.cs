@@ -5,7 +5,10 @@ namespace Klp.Build.Vm;
 /// <summary>A check as the guest runs it: an id ("c0" command, "s0" script) and the script's path in the initramfs.</summary>
 public sealed record GuestCheck(string Id, string GuestPath);
 
-/// <summary>Everything the guest /init needs, as guest paths.</summary>
+/// <summary>A PerObject patch as the guest applies it: the package's apply command and the livepatch names it registers.</summary>
+public sealed record GuestPatchSet(string ApplyCommandPath, IReadOnlyList<string> PatchNames);
+
+/// <summary>Everything the guest /init needs, as guest paths; with <paramref name="PatchSet"/>, the apply command loads the patch.</summary>
 public sealed record GuestPlan(
     string PatchName,
     string PatchModulePath,
@@ -13,7 +16,8 @@ public sealed record GuestPlan(
     IReadOnlyList<string> SetupScriptPaths,
     IReadOnlyList<GuestCheck> Checks,
     TimeSpan TransitionTimeout,
-    bool LoadPatchFirst = false);
+    bool LoadPatchFirst = false,
+    GuestPatchSet? PatchSet = null);
 
 /// <summary>
 /// Generates the guest's /init (busybox ash). It reports over /dev/ttyS1, one line per event:
@@ -24,23 +28,27 @@ public static class GuestInitScript
 {
     public const string ResultsDevice = "/dev/ttyS1";
     public const string Marker = "@@KLP";
+    private const string Sysfs = "/sys/kernel/livepatch";
 
     public static string Generate(GuestPlan plan)
     {
-        if (plan.PatchName.Any(c => !(char.IsAsciiLetterOrDigit(c) || c == '_')))
-            throw new ArgumentException($"livepatch name '{plan.PatchName}' must consist of letters, digits and '_'");
+        foreach (var name in plan.PatchSet?.PatchNames.Append(plan.PatchName) ?? [plan.PatchName])
+            if (name.Length == 0 || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c == '_')))
+                throw new ArgumentException($"livepatch name '{name}' must consist of letters, digits and '_'");
         var ticks = Math.Max(1, (int)Math.Ceiling(plan.TransitionTimeout.TotalMilliseconds / 100));
+        var seconds = Math.Max(1, (int)Math.Ceiling(plan.TransitionTimeout.TotalSeconds));
         var s = new StringBuilder();
         void Line(string text = "") => s.Append(text).Append('\n');
 
         Preamble(s, "proves a livepatch in the target kernel");
-        Line($"LP=/sys/kernel/livepatch/{plan.PatchName}");
-        Line("# wait_transition: 0 once the patch is gone or transition reads 0, 1 after the timeout");
+        Line($"LP={Sysfs}/{plan.PatchName}");
+        Line("# wait_transition [DIR]: 0 once the patch (default $LP) is gone or transition reads 0, 1 after the timeout");
         Line("wait_transition() {");
+        Line("  d=${1:-$LP}");
         Line("  n=0");
         Line($"  while [ $n -lt {ticks} ]; do");
-        Line("    [ -d $LP ] || return 0");
-        Line("    t=$(cat $LP/transition 2>/dev/null) || return 0");
+        Line("    [ -d $d ] || return 0");
+        Line("    t=$(cat $d/transition 2>/dev/null) || return 0");
         Line("    [ \"$t\" = 0 ] && return 0");
         Line("    usleep 100000");
         Line("    n=$((n+1))");
@@ -72,29 +80,66 @@ public static class GuestInitScript
             }
         }
 
+        // PerObject: the package's own apply command loads the modules in manifest load order (waiting for each
+        // transition, rolling back on failure) and reverts them; INSMOD/DISABLE report its output.
+        void ApplySet(GuestPatchSet set)
+        {
+            var names = string.Join(' ', set.PatchNames);
+            Line("mkdir -p /var/lib /run /lib/modules /etc");
+            Line($"KLP_TRANSITION_TIMEOUT={seconds} sh {set.ApplyCommandPath} apply > $OUT 2>&1");
+            Line("rc=$?; emit \"INSMOD $rc\" $OUT");
+            Line("[ $rc = 0 ] || finish");
+            Line($"missing=''; for m in {names}; do [ -d {Sysfs}/$m ] || missing=\"$missing $m\"; done");
+            Line($"if [ -n \"$missing\" ]; then echo \"{Marker} REGISTERED 0\" >&3; sh {set.ApplyCommandPath} revert > $OUT 2>&1; emit \"RMMOD $?\" $OUT; finish; fi");
+            Line($"echo \"{Marker} REGISTERED 1\" >&3");
+            Line($"ok=1; for m in {names}; do wait_transition {Sysfs}/$m || ok=0; done");
+            Line($"if [ $ok = 1 ]; then echo \"{Marker} TRANSITION patched ok\" >&3; else echo \"{Marker} TRANSITION patched timeout\" >&3; finish; fi");
+        }
+        void RevertSet(GuestPatchSet set)
+        {
+            Line($"KLP_TRANSITION_TIMEOUT={seconds} sh {set.ApplyCommandPath} revert > $OUT 2>&1");
+            Line("emit \"DISABLE $?\" $OUT");
+            Line($"ok=1; for m in {string.Join(' ', set.PatchNames)}; do if [ -d {Sysfs}/$m ]; then [ \"$(cat {Sysfs}/$m/enabled)\" = 0 ] && wait_transition {Sysfs}/$m || ok=0; fi; done");
+            Line($"if [ $ok = 1 ]; then echo \"{Marker} TRANSITION disabled ok\" >&3; else echo \"{Marker} TRANSITION disabled timeout\" >&3; finish; fi");
+        }
+
         Line($"echo \"{Marker} START\" >&3");
         if (!plan.LoadPatchFirst)
         {
             LoadModulesAndSetUp();
             Line("run_checks unpatched");
         }
-        Line($"insmod {plan.PatchModulePath} > $OUT 2>&1");
-        Line("rc=$?; emit \"INSMOD $rc\" $OUT");
-        Line("[ $rc = 0 ] || finish");
-        Line($"if [ ! -d $LP ]; then echo \"{Marker} REGISTERED 0\" >&3; rmmod {plan.PatchName} > $OUT 2>&1; emit \"RMMOD $?\" $OUT; finish; fi");
-        Line($"echo \"{Marker} REGISTERED 1\" >&3");
-        Line($"if wait_transition; then echo \"{Marker} TRANSITION patched ok\" >&3; else echo \"{Marker} TRANSITION patched timeout\" >&3; finish; fi");
+        if (plan.PatchSet is { } set) ApplySet(set);
+        else
+        {
+            Line($"insmod {plan.PatchModulePath} > $OUT 2>&1");
+            Line("rc=$?; emit \"INSMOD $rc\" $OUT");
+            Line("[ $rc = 0 ] || finish");
+            Line($"if [ ! -d $LP ]; then echo \"{Marker} REGISTERED 0\" >&3; rmmod {plan.PatchName} > $OUT 2>&1; emit \"RMMOD $?\" $OUT; finish; fi");
+            Line($"echo \"{Marker} REGISTERED 1\" >&3");
+            Line($"if wait_transition; then echo \"{Marker} TRANSITION patched ok\" >&3; else echo \"{Marker} TRANSITION patched timeout\" >&3; finish; fi");
+        }
         if (plan.LoadPatchFirst)
         {
             // Late patching: the patched modules load after the patch, and the kernel patches them as they come.
             LoadModulesAndSetUp();
         }
         Line("run_checks patched");
-        Line("echo 0 > $LP/enabled 2> $OUT");
-        Line("emit \"DISABLE $?\" $OUT");
-        Line($"if wait_transition; then echo \"{Marker} TRANSITION disabled ok\" >&3; else echo \"{Marker} TRANSITION disabled timeout\" >&3; finish; fi");
+        if (plan.PatchSet is { } applied) RevertSet(applied);
+        else
+        {
+            Line("echo 0 > $LP/enabled 2> $OUT");
+            Line("emit \"DISABLE $?\" $OUT");
+            Line($"if wait_transition; then echo \"{Marker} TRANSITION disabled ok\" >&3; else echo \"{Marker} TRANSITION disabled timeout\" >&3; finish; fi");
+        }
         Line("run_checks disabled");
-        Line($"rmmod {plan.PatchName} > $OUT 2>&1");
+        if (plan.PatchSet is { } reverted)
+        {
+            // RMMOD reports what the revert left loaded: every module of the set must be gone.
+            Line($"left=''; for m in {string.Join(' ', reverted.PatchNames)}; do if [ -d {Sysfs}/$m ] || grep -q \"^$m \" /proc/modules; then left=\"$left $m\"; fi; done");
+            Line("echo \"still loaded:$left\" > $OUT; [ -z \"$left\" ]");
+        }
+        else Line($"rmmod {plan.PatchName} > $OUT 2>&1");
         Line("emit \"RMMOD $?\" $OUT");
         Line("finish");
         return s.ToString();

@@ -18,7 +18,9 @@ public static class InitramfsBuilder
         AddUserland(archive, busybox);
 
         var patchPath = "klp/" + ModuleFiles.UncompressedName(test.PatchModule);
-        archive.AddFile(patchPath, ModuleFiles.ReadDecompressed(test.PatchModule));
+        GuestPatchSet? patchSet = null;
+        if (test.PatchSet is { } set) patchSet = AddPackage(archive, set);
+        else archive.AddFile(patchPath, ModuleFiles.ReadDecompressed(test.PatchModule));
 
         var prerequisites = new List<string>();
         for (var i = 0; i < test.PrerequisiteModules.Count; i++)
@@ -52,12 +54,27 @@ public static class InitramfsBuilder
             checks.Add(new GuestCheck($"s{i}", "/" + guest));
         }
 
-        var plan = new GuestPlan(test.PatchName, "/" + patchPath, prerequisites, setup, checks, test.TransitionTimeout, test.LoadPatchFirst);
+        var plan = new GuestPlan(test.PatchName, "/" + patchPath, prerequisites, setup, checks, test.TransitionTimeout, test.LoadPatchFirst, patchSet);
         archive.AddFile("init", GuestInitScript.Generate(plan), 0b111_101_101);
 
         var path = System.IO.Path.Combine(directory, FileName);
         archive.WriteGzip(path);
         return new Initramfs(path, plan, archive.Paths);
+    }
+
+    /// <summary>
+    /// A PerObject patch laid out as its package: /klp/pkg/tools/klp-apply and kernels/&lt;release&gt;/ with the manifest
+    /// and the modules as the build wrote them (the apply command checks their sha256).
+    /// </summary>
+    private static GuestPatchSet AddPackage(CpioArchive archive, VmPatchSet set)
+    {
+        const string package = "klp/pkg";
+        var kernel = $"{package}/kernels/{set.KernelRelease}";
+        archive.AddFile($"{package}/tools/klp-apply", File.ReadAllBytes(set.ApplyCommand), 0b111_101_101);
+        archive.AddFile($"{kernel}/manifest.json", File.ReadAllBytes(set.Manifest));
+        foreach (var module in set.Modules)
+            archive.AddFile($"{kernel}/{Path.GetFileName(module.File)}", File.ReadAllBytes(module.File));
+        return new GuestPatchSet($"/{package}/tools/klp-apply", set.Modules.Select(m => m.Name).ToList());
     }
 
     /// <summary>The initramfs of a <see cref="GuestSession"/>: userland, the session's files, its steps under /klp/steps.</summary>

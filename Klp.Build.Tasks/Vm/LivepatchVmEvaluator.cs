@@ -46,7 +46,9 @@ public static class LivepatchVmEvaluator
                     $"prerequisite module {module} failed to load in the VM: {output.Output.Trim()}{Relevant(dmesg, test, module)}",
                     module);
             }
-        if (report.Insmod is { ExitCode: not 0 } insmod)
+        if (test.PatchSet is { } set)
+            EvaluateSet(test, set, report, dmesg, diagnostics);
+        else if (report.Insmod is { ExitCode: not 0 } insmod)
             diagnostics.Error("KLP5006",
                 $"the patch module {test.PatchModule} failed to load: {insmod.Output.Trim()}{Relevant(dmesg, test, test.PatchModule)}",
                 test.PatchModule);
@@ -56,16 +58,8 @@ public static class LivepatchVmEvaluator
                 $"(is it a livepatch module with MODULE_INFO(livepatch, \"Y\") whose init calls klp_enable_patch, and is its name {test.PatchName}?)" +
                 Relevant(dmesg, test, test.PatchModule),
                 test.PatchModule);
-        foreach (var (phase, completed) in report.TransitionCompleted)
-            if (!completed)
-                diagnostics.Error("KLP5007",
-                    $"the livepatch {test.PatchName} ({test.PatchModule}) did not finish its transition to \"{phase.Name()}\" within " +
-                    $"{test.TransitionTimeout.TotalSeconds:F0} s (/sys/kernel/livepatch/{test.PatchName}/transition stayed 1)" +
-                    Relevant(dmesg, test, test.PatchModule),
-                    test.PatchModule);
-        if (report.Disable is { ExitCode: not 0 } disable)
-            diagnostics.Error("KLP5007",
-                $"could not disable the livepatch {test.PatchName} ({test.PatchModule}): {disable.Output.Trim()}", test.PatchModule);
+        if (test.PatchSet is null)
+            EvaluateTransitions(test, report, dmesg, diagnostics);
 
         // Checks.
         var checks = new List<VmCheckResult>();
@@ -83,6 +77,45 @@ public static class LivepatchVmEvaluator
                 test.PatchModule);
 
         return new Evaluation(checks, diagnostics.Items, findings);
+    }
+
+    private static void EvaluateTransitions(LivepatchVmTest test, GuestReport report, string dmesg, DiagnosticBag diagnostics)
+    {
+        foreach (var (phase, completed) in report.TransitionCompleted)
+            if (!completed)
+                diagnostics.Error("KLP5007",
+                    $"the livepatch {test.PatchName} ({test.PatchModule}) did not finish its transition to \"{phase.Name()}\" within " +
+                    $"{test.TransitionTimeout.TotalSeconds:F0} s (/sys/kernel/livepatch/{test.PatchName}/transition stayed 1)" +
+                    Relevant(dmesg, test, test.PatchModule),
+                    test.PatchModule);
+        if (report.Disable is { ExitCode: not 0 } disable)
+            diagnostics.Error("KLP5007",
+                $"could not disable the livepatch {test.PatchName} ({test.PatchModule}): {disable.Output.Trim()}", test.PatchModule);
+    }
+
+    /// <summary>A PerObject set applied and reverted by the package's apply command, whose output says what went wrong.</summary>
+    private static void EvaluateSet(LivepatchVmTest test, VmPatchSet set, GuestReport report, string dmesg, DiagnosticBag diagnostics)
+    {
+        var names = string.Join(", ", set.Modules.Select(m => m.Name));
+        if (report.Insmod is { ExitCode: not 0 } apply)
+            diagnostics.Error("KLP5006",
+                $"tools/klp-apply could not apply the patch {set.Patch} ({names}) from {set.Manifest}: {apply.Output.Trim()}{Relevant(dmesg, test, set.Manifest)}",
+                set.Manifest);
+        else if (report.Registered == false)
+            diagnostics.Error("KLP5006",
+                $"tools/klp-apply applied {set.Patch} from {set.Manifest}, but not every module registered its livepatch under /sys/kernel/livepatch ({names})" +
+                Relevant(dmesg, test, set.Manifest),
+                set.Manifest);
+        foreach (var (phase, completed) in report.TransitionCompleted)
+            if (!completed)
+                diagnostics.Error("KLP5007",
+                    $"the livepatches of {set.Patch} ({names}) did not all finish their transition to \"{phase.Name()}\" within {test.TransitionTimeout.TotalSeconds:F0} s" +
+                    Relevant(dmesg, test, set.Manifest),
+                    set.Manifest);
+        if (report.Disable is { ExitCode: not 0 } revert)
+            diagnostics.Error("KLP5007", $"tools/klp-apply could not revert the patch {set.Patch} ({names}): {revert.Output.Trim()}", set.Manifest);
+        else if (report.Registered == true && report.Rmmod is { ExitCode: not 0 } left)
+            diagnostics.Error("KLP5007", $"tools/klp-apply reverted {set.Patch}, but modules stayed loaded ({left.Output.Trim()}): revert must disable and unload every module", set.Manifest);
     }
 
     private static VmCheckResult EvaluateCommand(LivepatchVmTest test, int index, GuestReport report, DiagnosticBag diagnostics)
@@ -150,7 +183,7 @@ public static class LivepatchVmEvaluator
     /// <summary>The dmesg lines about modules and livepatching, as "; dmesg:\n…" (empty when none).</summary>
     internal static string Relevant(string dmesg, LivepatchVmTest test, string module)
     {
-        var names = new[] { test.PatchName, ModuleFiles.ModuleName(module) }
+        var names = new[] { test.PatchName, ModuleFiles.ModuleName(module) }.Concat(test.PatchNames)
             .Concat(test.PrerequisiteModules.Select(ModuleFiles.ModuleName)).Distinct().ToArray();
         string[] keywords = ["livepatch", "Unknown symbol", "disagrees about version", "module verification", "Invalid", "klp", "insmod"];
         var lines = dmesg.Split('\n').Select(l => l.TrimEnd('\r'))

@@ -14,7 +14,9 @@ public static class LivepatchVmRunner
         var diagnostics = new DiagnosticBag();
         var qemu = Qemu.Find(diagnostics);
         var busybox = BusyboxLocator.Find(diagnostics, test.Busybox);
-        foreach (var (file, what) in new[] { (test.KernelImage, "kernel image"), (test.PatchModule, "patch module") }
+        foreach (var (file, what) in new[] { (test.KernelImage, "kernel image"), (test.PatchModule, test.PatchSet is null ? "patch module" : "patch manifest") }
+                     .Concat((test.PatchSet?.Modules ?? []).Select(m => (m.File, "patch module")))
+                     .Concat(test.PatchSet is { } set ? [(set.ApplyCommand, "apply command")] : [])
                      .Concat(test.PrerequisiteModules.Select(m => (m, "prerequisite module")))
                      .Concat(test.CheckScripts.Select(s => (s, "check script"))))
             if (!File.Exists(file))

@@ -41,6 +41,15 @@ public sealed record LivepatchVmTest(
     /// <summary>Load the patch before the prerequisite modules (late patching); there is no unpatched phase then.</summary>
     public bool LoadPatchFirst { get; init; }
 
+    /// <summary>
+    /// PerObject: the modules applied together by the package's apply command and reverted by it, instead of
+    /// <see cref="PatchModule"/> (then the manifest) loaded, disabled and removed on its own.
+    /// </summary>
+    public VmPatchSet? PatchSet { get; init; }
+
+    /// <summary>The livepatch names (sysfs) the patch registers.</summary>
+    public IReadOnlyList<string> PatchNames => PatchSet is { } set ? set.Modules.Select(m => m.Name).ToList() : [PatchName];
+
     /// <summary>busybox to use instead of the default locations.</summary>
     public string? Busybox { get; init; }
 

@@ -3,7 +3,10 @@ using Klp.Build.Kernels;
 
 namespace Klp.Build.Vm;
 
-/// <summary>What to check in the VM besides loading, enabling and disabling the patch, and how to run it.</summary>
+/// <summary>
+/// What to check in the VM besides loading, enabling and disabling the patch, and how to run it; with
+/// <paramref name="PatchSet"/> (PerObject), the patch is that set applied by its apply command.
+/// </summary>
 public sealed record VmProofOptions(
     IReadOnlyList<VmCheck> Checks,
     string WorkDirectory,
@@ -13,7 +16,8 @@ public sealed record VmProofOptions(
     int TimeoutSeconds = 300,
     string Accelerator = "auto",
     int MemoryMiB = 512,
-    bool LoadPatchFirst = false);
+    bool LoadPatchFirst = false,
+    VmPatchSet? PatchSet = null);
 
 /// <summary>
 /// Proves a livepatch module in the target's own kernel: boots its vmlinuz in QEMU with the modules the patched
@@ -36,11 +40,13 @@ public static class TargetVmProof
         var prerequisites = (options.PatchedObjects ?? []).Where(o => o.Length > 0 && o != "vmlinux").Distinct()
             .SelectMany(modules.LoadOrder).Distinct().ToList();
 
+        var set = options.PatchSet;
         var test = new LivepatchVmTest(
-            image.Vmlinuz, patchModule, ModuleFiles.ModuleName(patchModule), prerequisites, options.SetupCommands ?? [],
+            image.Vmlinuz, set?.Manifest ?? patchModule, set?.Patch ?? ModuleFiles.ModuleName(patchModule), prerequisites, options.SetupCommands ?? [],
             options.Checks, options.CheckScripts ?? [], options.WorkDirectory, TimeSpan.FromSeconds(options.TimeoutSeconds),
-            options.Accelerator, options.MemoryMiB) { LoadPatchFirst = options.LoadPatchFirst };
-        progress($"Booting {target.Release} in QEMU to prove {Path.GetFileName(patchModule)}...");
+            options.Accelerator, options.MemoryMiB) { LoadPatchFirst = options.LoadPatchFirst, PatchSet = set };
+        var what = set is null ? Path.GetFileName(patchModule) : string.Join(", ", set.Modules.Select(m => Path.GetFileName(m.File)));
+        progress($"Booting {target.Release} in QEMU to prove {what}...");
         var result = LivepatchVmRunner.Run(test, detail, cancellationToken);
         diagnostics.AddRange(result.Diagnostics);
         if (!result.Passed && !diagnostics.HasErrors)

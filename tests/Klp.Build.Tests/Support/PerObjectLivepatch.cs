@@ -10,7 +10,7 @@ public static class PerObjectLivepatch
     public const string CmdlinePatched = "cmdline patched";
     public const string StatusPatched = "status patched";
 
-    public static TestProject Create(string name, string release, string properties = "", bool refuseBinfmtMisc = false) => new(name, $"""
+    public static TestProject Create(string name, string release, string properties = "", bool refuseBinfmtMisc = false, string items = "") => new(name, $"""
           <PropertyGroup>
             <KernelRelease>{release}</KernelRelease>
             <LivepatchPackaging>PerObject</LivepatchPackaging>
@@ -20,6 +20,7 @@ public static class PerObjectLivepatch
             <PatchedFunction Include="cmdline_proc_show" Replacement="lp_cmdline" />
             <PatchedFunction Include="bm_status_read" Object="binfmt_misc" Replacement="lp_status" />
             {(refuseBinfmtMisc ? "<LivepatchCallback Include=\"lp_refuse\" Kind=\"PrePatch\" Object=\"binfmt_misc\" />" : "")}
+            {items}
           </ItemGroup>
         """,
         ("livepatch.c", $$"""
