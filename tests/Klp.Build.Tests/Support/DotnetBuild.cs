@@ -9,7 +9,7 @@ public sealed partial record BuildResult(int ExitCode, string Output)
 {
     public bool Succeeded => ExitCode == 0;
 
-    [GeneratedRegex(@"^\s*(?:\d+>)?(?<file>[^\s(][^(\n]*?)(?:\((?<line>\d+)(?:,(?<column>\d+))?\))?\s*:\s*(?<severity>error|warning) (?<code>[A-Z]+\d+)\s*:\s*(?<message>.*?)(?: \[[^\]]+\])?$", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^\s*(?:\d+(?::\d+)?>)?(?<file>[^\s(][^(\n]*?)(?:\((?<line>\d+)(?:,(?<column>\d+))?\))?\s*:\s*(?<severity>error|warning) (?<code>[A-Z]+\d+)\s*:\s*(?<message>.*?)(?: \[[^\]]+\])?$", RegexOptions.Multiline)]
     private static partial Regex DiagnosticLine();
 
     public IReadOnlyList<BuildDiagnostic> Diagnostics =>
