@@ -19,6 +19,9 @@ public sealed class KernelCache(string root)
         }
     }
 
+    /// <summary>The cache at a chosen folder (KernelCacheDirectory, --cache-dir), or at the default root when none is given.</summary>
+    public static KernelCache At(string? directory) => new(string.IsNullOrEmpty(directory) ? DefaultRoot : directory);
+
     public string DebsDirectory => Path.Combine(Root, "debs");
 
     public string KernelDirectory(string release, string version) =>

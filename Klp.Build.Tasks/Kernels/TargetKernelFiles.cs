@@ -28,7 +28,7 @@ public sealed class TargetKernelFiles(KernelTarget target, KernelCache cache, De
         var arch = KernelArchitecture.All.Single(a => a.Debian == architecture);
         var target = new KernelTarget(release, Enum.Parse<KernelSourceKind>(source), buildDirectory, arch,
             string.IsNullOrEmpty(packageVersion) ? null : packageVersion);
-        var cache = new KernelCache(string.IsNullOrEmpty(cacheDirectory) ? KernelCache.DefaultRoot : cacheDirectory);
+        var cache = KernelCache.At(cacheDirectory);
         return new TargetKernelFiles(target, cache, new DebianKernelProvider(new DebianArchive(), cache, log),
             vmlinux, image, modules, log, cancellationToken, step);
     }
@@ -36,7 +36,7 @@ public sealed class TargetKernelFiles(KernelTarget target, KernelCache cache, De
     /// <summary>A Debian release (or pattern with '*') resolved through the archive, its build tree fetched into the cache.</summary>
     public static TargetKernelFiles ForDebianRelease(string releaseOrPattern, string? cacheDirectory, Action<string> log, CancellationToken cancellationToken)
     {
-        var cache = new KernelCache(string.IsNullOrEmpty(cacheDirectory) ? KernelCache.DefaultRoot : cacheDirectory);
+        var cache = KernelCache.At(cacheDirectory);
         var provider = new DebianKernelProvider(new DebianArchive(), cache, log);
         var target = new KernelTargetResolver(provider).Resolve(null, releaseOrPattern, cancellationToken);
         return new TargetKernelFiles(target, cache, provider, null, null, null, log, cancellationToken);

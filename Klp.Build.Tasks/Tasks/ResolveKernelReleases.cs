@@ -10,6 +10,7 @@ public sealed class ResolveKernelReleases : KlpTask
 {
     public string? KernelReleases { get; set; }
     public string? KernelDir { get; set; }
+    public string? CacheDirectory { get; set; }
 
     /// <summary>False in design-time builds: patterns stay as written, so nothing asks apt or writes to the cache.</summary>
     public bool ResolvePatterns { get; set; } = true;
@@ -20,7 +21,7 @@ public sealed class ResolveKernelReleases : KlpTask
 
     protected override void Run(DiagnosticBag diagnostics)
     {
-        var provider = new DebianKernelProvider(new DebianArchive(), new KernelCache(KernelCache.DefaultRoot));
+        var provider = new DebianKernelProvider(new DebianArchive(), KernelCache.At(CacheDirectory));
         var releases = KernelReleaseList.Resolve(KernelReleases, KernelDir, ResolvePatterns ? provider.ResolveRelease : pattern => pattern, diagnostics);
         Releases = releases.Select(r => (ITaskItem)new TaskItem(r)).ToArray();
         StepDetail = string.Join(", ", releases);

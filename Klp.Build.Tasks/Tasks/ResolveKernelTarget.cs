@@ -22,7 +22,7 @@ public sealed class ResolveKernelTarget : KlpTask
 
     protected override void Run(DiagnosticBag diagnostics)
     {
-        var cache = new KernelCache(string.IsNullOrEmpty(CacheDirectory) ? KernelCache.DefaultRoot : CacheDirectory);
+        var cache = KernelCache.At(CacheDirectory);
         var provider = new DebianKernelProvider(new DebianArchive(), cache, message => Log.LogMessage(MessageImportance.Normal, message));
         var target = new KernelTargetResolver(provider).Resolve(KernelDir, KernelRelease, CancellationToken);
         ResolvedKernelRelease = target.Release;
