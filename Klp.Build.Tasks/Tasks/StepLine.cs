@@ -10,11 +10,8 @@ namespace Klp.Build.Tasks;
 /// </summary>
 public static class StepLine
 {
-    public static string Format(string step, string? release, string? detail, TimeSpan elapsed) =>
-        ProgressLine.Format(step, release, detail, elapsed);
-
     public static void Log(TaskLoggingHelper log, string step, string? release, string? detail, TimeSpan elapsed) =>
-        log.LogMessage(MessageImportance.Normal, Format(step, release, detail, elapsed));
+        log.LogMessage(MessageImportance.Normal, ProgressLine.Format(step, release, detail, elapsed));
 
     /// <summary>
     /// Logs a step's line once per build of a project and release, when several tasks share a step (the symbol map
